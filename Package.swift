@@ -1,0 +1,27 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "att-report",
+    products: [
+        .executable(name: "att-report", targets: ["att-report"]),
+        .library(name: "Crypto", targets: ["Crypto"]),
+    ],
+    targets: [
+        // C libraries from Debian, each behind one thin module map.
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // att-report -> Relay -> Vault -> Crypto -> C shims
+        .target(name: "Crypto", dependencies: ["CSodium"]),
+        .target(name: "Vault", dependencies: ["Crypto"]),
+        .target(name: "Relay", dependencies: ["Vault"]),
+        .executableTarget(name: "att-report", dependencies: ["Relay", "Vault", "Crypto"]),
+
+        // Tests. TestSupport reads ../shared/vectors and inflates the zlib-compressed ones.
+        .target(name: "TestSupport", dependencies: ["CZlib"], path: "Tests/TestSupport"),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["Crypto", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
