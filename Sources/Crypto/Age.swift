@@ -21,8 +21,10 @@ public enum Age {
 
     /// Writes the payload nonce and the STREAM for a file key (used by encrypt, and by
     /// tests that re-encrypt with a vector's file key).
-    public static func encryptPayload(from source: ByteSource, to sink: ByteSink, fileKey: SecureBytes) throws {
-        let nonce = randomBytes(16)
+    public static func encryptPayload(from source: ByteSource, to sink: ByteSink, fileKey: SecureBytes,
+                                      nonce: [UInt8]? = nil) throws {
+        let nonce = nonce ?? randomBytes(16)
+        precondition(nonce.count == 16)
         try sink.write(nonce)
         var stream = STREAM(key: try STREAM.payloadKey(fileKey: fileKey, nonce: nonce))
         try stream.encrypt(from: source, to: sink)
