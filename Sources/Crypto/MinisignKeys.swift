@@ -34,7 +34,7 @@ public enum Minisign {
             if l.last == 0x0D { l.removeLast() }
             return l
         }
-        while out.last?.isEmpty == true { out.removeLast() }
+        if out.last?.isEmpty == true { out.removeLast() }  // the final newline; blank lines after it are refused
         return out
     }
 

@@ -1,0 +1,31 @@
+# att-report. Every target installs what it needs first (scripts/install-deps is idempotent).
+SWIFT ?= swift
+BIN_RELEASE = .build/release/att-report
+
+.PHONY: deps build release test demo bench clean
+
+deps:
+	@./scripts/install-deps
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+# The whole suite: unit tests, CCTV/minisign/RFC vectors, black-box CLI tests and live
+# interop with age, pyrage and minisign.
+test: deps
+	$(SWIFT) build
+	$(SWIFT) test
+
+# The offline part of the main job on example data: keys, seal, sign, open, verify.
+demo: release
+	./scripts/demo $(BIN_RELEASE)
+
+# att-report side by side with age and minisign on a 512 MiB file (see scripts/bench.py).
+bench: release
+	python3 scripts/bench.py --att-report $(BIN_RELEASE)
+
+clean:
+	rm -rf .build .build-*
