@@ -35,8 +35,16 @@ public enum Age {
     public static func decryptHeader(from source: BufferedSource, identities: [AgeIdentity]) throws -> SecureBytes {
         let bytes = try readHeaderBytes(source)
         let (header, macInput) = try AgeHeader.parse(bytes)
-        if header.stanzas.contains(where: { $0.type == AgeScrypt.stanzaType }), header.stanzas.count > 1 {
-            throw AgeError.header("an scrypt stanza must be the only stanza")
+        // Every stanza of a type we implement is checked before any trial decryption, so
+        // the verdict does not depend on the identities given or the order of stanzas.
+        for stanza in header.stanzas {
+            switch stanza.type {
+            case AgeX25519Recipient.stanzaType: _ = try AgeX25519Identity.validate(stanza)
+            case AgeScrypt.stanzaType:
+                guard header.stanzas.count == 1 else { throw AgeError.header("an scrypt stanza must be the only stanza") }
+                _ = try AgeScryptIdentity.validate(stanza)
+            default: continue  // unknown types are skipped
+            }
         }
         var fileKey: SecureBytes?
         for identity in identities {

@@ -54,21 +54,27 @@ public struct AgeScryptIdentity: AgeIdentity {
     public func unwrap(stanzas: [AgeStanza]) throws -> SecureBytes? {
         for stanza in stanzas where stanza.type == AgeScrypt.stanzaType {
             guard stanzas.count == 1 else { throw AgeError.header("an scrypt stanza must be the only stanza") }
-            guard stanza.arguments.count == 2 else { throw AgeError.header("scrypt stanza must have exactly two arguments") }
-            guard let salt = Base64.decode(stanza.arguments[0], padded: false), salt.count == 16 else {
-                throw AgeError.header("scrypt salt must be canonical base64 of 16 bytes")
-            }
-            let logN = try AgeScryptIdentity.parseWorkFactor(stanza.arguments[1])
-            guard logN <= maxWorkFactor else {
-                throw AgeError.header("scrypt work factor 2^\(logN) is over the limit of 2^\(maxWorkFactor)")
-            }
-            guard stanza.body.count == AgeFileKey.length + 16 else {
-                throw AgeError.header("scrypt stanza body is \(stanza.body.count) bytes, not 32")
-            }
+            let (salt, logN) = try AgeScryptIdentity.validate(stanza, maxWorkFactor: maxWorkFactor)
             let key = try AgeScrypt.wrapKey(passphrase: try passphrase(), salt: salt, logN: logN)
             if let fileKey = try AgeFileKey.unwrap(stanza.body, wrapKey: key) { return fileKey }
         }
         return nil
+    }
+
+    /// Checks an scrypt stanza's structure; returns its salt and work factor.
+    static func validate(_ stanza: AgeStanza, maxWorkFactor: Int = AgeScrypt.maxWorkFactor) throws -> (salt: [UInt8], logN: Int) {
+        guard stanza.arguments.count == 2 else { throw AgeError.header("scrypt stanza must have exactly two arguments") }
+        guard let salt = Base64.decode(stanza.arguments[0], padded: false), salt.count == 16 else {
+            throw AgeError.header("scrypt salt must be canonical base64 of 16 bytes")
+        }
+        let logN = try parseWorkFactor(stanza.arguments[1])
+        guard logN <= maxWorkFactor else {
+            throw AgeError.header("scrypt work factor 2^\(logN) is over the limit of 2^\(maxWorkFactor)")
+        }
+        guard stanza.body.count == AgeFileKey.length + 16 else {
+            throw AgeError.header("scrypt stanza body is \(stanza.body.count) bytes, not 32")
+        }
+        return (salt, logN)
     }
 
     /// `^[1-9][0-9]*$`, and small enough to be a real exponent.

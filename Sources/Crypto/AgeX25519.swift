@@ -75,14 +75,7 @@ public final class AgeX25519Identity: AgeIdentity, @unchecked Sendable {
 
     public func unwrap(stanzas: [AgeStanza]) throws -> SecureBytes? {
         for stanza in stanzas where stanza.type == AgeX25519Recipient.stanzaType {
-            guard stanza.arguments.count == 1 else { throw AgeError.header("X25519 stanza must have exactly one argument") }
-            guard let share = Base64.decode(stanza.arguments[0], padded: false) else {
-                throw AgeError.header("X25519 share is not canonical unpadded base64")
-            }
-            guard share.count == 32 else { throw AgeError.header("X25519 share is \(share.count) bytes, not 32") }
-            guard stanza.body.count == AgeFileKey.length + 16 else {
-                throw AgeError.header("X25519 stanza body is \(stanza.body.count) bytes, not 32")
-            }
+            let share = try AgeX25519Identity.validate(stanza)
             let shared = SecureBytes(count: 32)
             let nonZero = try secretKey.withUnsafeBytes { s in
                 try share.withUnsafeBytes { p in try shared.withUnsafeMutableBytes { try Sodium.x25519(s, p, into: $0) } }
@@ -92,5 +85,18 @@ public final class AgeX25519Identity: AgeIdentity, @unchecked Sendable {
             if let fileKey = try AgeFileKey.unwrap(stanza.body, wrapKey: wrapKey) { return fileKey }
         }
         return nil
+    }
+
+    /// Checks an X25519 stanza's structure and returns its ephemeral share.
+    static func validate(_ stanza: AgeStanza) throws -> [UInt8] {
+        guard stanza.arguments.count == 1 else { throw AgeError.header("X25519 stanza must have exactly one argument") }
+        guard let share = Base64.decode(stanza.arguments[0], padded: false) else {
+            throw AgeError.header("X25519 share is not canonical unpadded base64")
+        }
+        guard share.count == 32 else { throw AgeError.header("X25519 share is \(share.count) bytes, not 32") }
+        guard stanza.body.count == AgeFileKey.length + 16 else {
+            throw AgeError.header("X25519 stanza body is \(stanza.body.count) bytes, not 32")
+        }
+        return share
     }
 }

@@ -18,9 +18,10 @@ public enum Minisign {
     static let maxOpslimit: UInt64 = 4_294_967_295
     public static let commentPrefix = "untrusted comment: "
     public static let trustedPrefix = "trusted comment: "
-    /// minisign's COMMENTMAXBYTES and TRUSTEDCOMMENTMAXBYTES.
-    public static let maxCommentBytes = 1024
-    public static let maxTrustedCommentBytes = 8192
+    /// Longest comment texts minisign 0.11 reads: its COMMENTMAXBYTES (1024) and
+    /// TRUSTEDCOMMENTMAXBYTES (8192) line buffers, less prefix, newline and NUL.
+    public static let maxCommentBytes = 1003
+    public static let maxTrustedCommentBytes = 8173
 
     /// The key id as minisign prints it: the 8 bytes as a little-endian u64, upper-case hex.
     public static func keyIDString(_ id: [UInt8]) -> String {
@@ -65,22 +66,23 @@ public struct MinisignPublicKey: Equatable, Sendable {
         "\(Minisign.commentPrefix)minisign public key \(keyIDString)\n\(base64)\n"
     }
 
-    /// Parses a public key file, or a bare base64 key.
+    /// Parses a public key file: an untrusted comment line and the key line.
     public init(parsing bytes: [UInt8]) throws {
         let lines = Minisign.lines(bytes)
-        let keyLine: [UInt8]
-        switch lines.count {
-        case 1: keyLine = lines[0]
-        case 2:
-            guard lines[0].starts(with: Minisign.commentPrefix.utf8) else {
-                throw MinisignError.malformedPublicKey("first line is not an untrusted comment")
-            }
-            guard lines[0].count <= Minisign.commentPrefix.utf8.count + Minisign.maxCommentBytes else {
-                throw MinisignError.malformedPublicKey("comment is too long")
-            }
-            keyLine = lines[1]
-        default: throw MinisignError.malformedPublicKey("expected a comment line and a key line")
+        guard lines.count == 2 else { throw MinisignError.malformedPublicKey("expected a comment line and a key line") }
+        guard lines[0].starts(with: Minisign.commentPrefix.utf8) else {
+            throw MinisignError.malformedPublicKey("first line is not an untrusted comment")
         }
+        guard lines[0].count <= Minisign.commentPrefix.utf8.count + Minisign.maxCommentBytes else {
+            throw MinisignError.malformedPublicKey("comment is too long")
+        }
+        try self.init(keyLine: lines[1])
+    }
+
+    /// Parses the key line alone (what `minisign -P` takes).
+    public init(base64 text: String) throws { try self.init(keyLine: Array(text.utf8)) }
+
+    private init(keyLine: [UInt8]) throws {
         guard let raw = Base64.decode(keyLine, padded: true), raw.count == 42 else {
             throw MinisignError.malformedPublicKey("key line is not base64 of 42 bytes")
         }

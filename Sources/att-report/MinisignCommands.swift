@@ -79,7 +79,7 @@ struct MinisignVerify: Command {
         let key: MinisignPublicKey
         switch (args.value("-p"), args.value("-P")) {
         case let (path?, nil): key = try MinisignPublicKey(parsing: try readSmallFile(path, limit: 4096))
-        case let (nil, text?): key = try MinisignPublicKey(parsing: text)
+        case let (nil, text?): key = try MinisignPublicKey(base64: text)
         default: throw UsageError("give exactly one of -p PUB or -P KEY")
         }
         let signature = try MinisignSignature(parsing: try readSmallFile(args.value("-x") ?? file + ".minisig", limit: 16 * 1024))
