@@ -50,7 +50,11 @@ public enum Age {
         for identity in identities {
             if let key = try identity.unwrap(stanzas: header.stanzas) { fileKey = key; break }
         }
-        guard let fileKey else { throw AgeError.noMatchingIdentity(tried: identities.map(\.label)) }
+        guard let fileKey else {
+            // Name only the identities that had stanzas of their type to try.
+            let types = Set(header.stanzas.map(\.type))
+            throw AgeError.noMatchingIdentity(tried: identities.filter { types.contains($0.stanzaType) }.map(\.label))
+        }
         let mac = try AgeHeader.computeMAC(fileKey: fileKey, macInput: macInput)
         guard constantTimeEqual(mac, header.mac) else { throw AgeError.headerMAC }
         return fileKey

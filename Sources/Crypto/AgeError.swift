@@ -20,7 +20,8 @@ public enum AgeError: Error, Equatable, CustomStringConvertible {
         case let .header(why): return "malformed age header: \(why)"
         case .headerMAC: return "age header MAC does not match: the header was modified or the key is wrong"
         case let .noMatchingIdentity(tried):
-            return tried.isEmpty ? "no identity given" : "no identity matched any of the file's recipients (tried \(tried.joined(separator: ", ")))"
+            return tried.isEmpty ? "no identity of a type this file's recipients use was given"
+                : "no identity matched any of the file's recipients (tried \(tried.joined(separator: ", ")))"
         case let .payload(why): return "age payload failure: \(why)"
         case let .armor(why): return "malformed age armor: \(why)"
         case let .usage(why): return why

@@ -11,6 +11,8 @@ public protocol AgeRecipient {
 public protocol AgeIdentity {
     /// A short, non-secret label for messages ("X25519 age1…", "passphrase").
     var label: String { get }
+    /// The stanza type this identity unwraps ("X25519", "scrypt").
+    var stanzaType: String { get }
     /// Returns the file key, or nil when no stanza is for this identity. Throws
     /// `AgeError.header` when a stanza of this identity's type is malformed.
     func unwrap(stanzas: [AgeStanza]) throws -> SecureBytes?

@@ -50,6 +50,7 @@ public struct AgeScryptIdentity: AgeIdentity {
     }
 
     public var label: String { "passphrase" }
+    public var stanzaType: String { AgeScrypt.stanzaType }
 
     public func unwrap(stanzas: [AgeStanza]) throws -> SecureBytes? {
         for stanza in stanzas where stanza.type == AgeScrypt.stanzaType {

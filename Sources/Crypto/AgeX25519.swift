@@ -72,6 +72,7 @@ public final class AgeX25519Identity: AgeIdentity, @unchecked Sendable {
     }
 
     public var label: String { "X25519 identity for \(recipient.encoded)" }
+    public var stanzaType: String { AgeX25519Recipient.stanzaType }
 
     public func unwrap(stanzas: [AgeStanza]) throws -> SecureBytes? {
         for stanza in stanzas where stanza.type == AgeX25519Recipient.stanzaType {
