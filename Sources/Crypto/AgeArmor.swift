@@ -38,9 +38,17 @@ public final class ArmorEncoder: ByteSink {
             input = input.dropFirst(take)
             if pending.count == lineBytes { appendLine(pending[...], to: &out); pending.removeAll(keepingCapacity: true) }
         }
-        while input.count >= lineBytes {
-            appendLine(input.prefix(lineBytes), to: &out)
-            input = input.dropFirst(lineBytes)
+        let whole = input.count / lineBytes * lineBytes
+        if whole > 0 {
+            // One base64 call for all whole lines, then a newline after every 64 characters.
+            let text = Array(Base64.encode(Array(input.prefix(whole)), padded: true).utf8)
+            var i = 0
+            while i < text.count {
+                out += text[i..<(i + AgeArmor.columns)]
+                out.append(0x0A)
+                i += AgeArmor.columns
+            }
+            input = input.dropFirst(whole)
         }
         pending += input
         if !out.isEmpty { try inner.write(out) }

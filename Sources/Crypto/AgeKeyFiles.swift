@@ -7,8 +7,11 @@
 public enum AgeKeyFiles {
     public static let maxFileSize = 1 << 20
 
-    public static func encodeIdentity(_ identity: AgeX25519Identity, created: String) -> String {
-        "# created: \(created)\n# public key: \(identity.recipient.encoded)\n\(identity.encoded())\n"
+    /// The identity file's bytes; the caller zeroes them after writing.
+    public static func encodeIdentity(_ identity: AgeX25519Identity, created: String) -> [UInt8] {
+        var secret = identity.encodedBytes()
+        defer { Sodium.memzero(&secret) }
+        return Array("# created: \(created)\n# public key: \(identity.recipient.encoded)\n".utf8) + secret + [0x0A]
     }
 
     /// True when `bytes` is an age file (an encrypted identity file), binary or armored.
@@ -25,7 +28,7 @@ public enum AgeKeyFiles {
             defer { Sodium.memzero(&line) }
             if line.last == 0x0D { line.removeLast() }
             if line.isEmpty || line.first == UInt8(ascii: "#") { continue }
-            guard let id = try? AgeX25519Identity(parsing: String(decoding: line, as: UTF8.self)) else {
+            guard let id = try? AgeX25519Identity(parsingBytes: line) else {
                 throw AgeError.usage("\(name), line \(i + 1): not an age identity (AGE-SECRET-KEY-1…)")
             }
             out.append(id)

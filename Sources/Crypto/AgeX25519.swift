@@ -54,22 +54,36 @@ public final class AgeX25519Identity: AgeIdentity, @unchecked Sendable {
 
     /// Parses `AGE-SECRET-KEY-1…`.
     public convenience init(parsing text: String) throws {
-        guard let (hrp, values) = try? Bech32.decodeValues(text, limit: nil), hrp == "age-secret-key-",
-              text == text.uppercased(),
-              var data = Bech32.convertBits(values, from: 5, to: 8, pad: false), data.count == 32 else {
+        var bytes = Array(text.utf8)
+        defer { Sodium.memzero(&bytes) }
+        try self.init(parsingBytes: bytes)
+    }
+
+    /// Parses `AGE-SECRET-KEY-1…` from bytes the caller can zero.
+    public convenience init(parsingBytes text: [UInt8]) throws {
+        guard !text.contains(where: { $0 >= 0x61 && $0 <= 0x7A }),
+              var (hrp, values) = try? Bech32.decodeValues(bytes: text, limit: nil) else {
             throw AgeError.usage("not an age X25519 identity (AGE-SECRET-KEY-1…)")
         }
+        defer { Sodium.memzero(&values) }
+        guard hrp == "age-secret-key-", var data = Bech32.convertBits(values, from: 5, to: 8, pad: false), data.count == 32 else {
+            throw AgeError.usage("not an age X25519 identity (AGE-SECRET-KEY-1…)")
+        }
+        hrp = ""
         try self.init(secretKey: SecureBytes(consuming: &data))
     }
 
-    /// The identity in its text form. The caller owns the secret string it gets back.
-    public func encoded() -> String {
+    /// The identity in its text form, as bytes the caller should zero.
+    public func encodedBytes() -> [UInt8] {
         secretKey.withUnsafeBytes { s in
             var bytes = Array(s)
             defer { Sodium.memzero(&bytes) }
-            return Bech32.encode(hrp: "AGE-SECRET-KEY-", data: bytes, uppercase: true)
+            return Bech32.encodeBytes(hrp: "AGE-SECRET-KEY-", data: bytes, uppercase: true)
         }
     }
+
+    /// The identity as a String (which cannot be zeroed; prefer `encodedBytes`).
+    public func encoded() -> String { String(decoding: encodedBytes(), as: UTF8.self) }
 
     public var label: String { "X25519 identity for \(recipient.encoded)" }
     public var stanzaType: String { AgeX25519Recipient.stanzaType }

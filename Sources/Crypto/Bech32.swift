@@ -43,14 +43,22 @@ public enum Bech32 {
 
     /// Encodes 8-bit `data` under `hrp`. The output is lower case unless `uppercase`.
     public static func encode(hrp: String, data: [UInt8], uppercase: Bool = false) -> String {
+        String(decoding: encodeBytes(hrp: hrp, data: data, uppercase: uppercase), as: UTF8.self)
+    }
+
+    /// As `encode`, but to bytes the caller can zero (for secret keys).
+    public static func encodeBytes(hrp: String, data: [UInt8], uppercase: Bool = false) -> [UInt8] {
         let h = Array(hrp.lowercased().utf8)
-        let values = convertBits(data, from: 8, to: 5, pad: true)!
+        var values = convertBits(data, from: 8, to: 5, pad: true)!
+        defer { Sodium.memzero(&values) }
         let pm = polymod(hrpExpand(h) + values + [0, 0, 0, 0, 0, 0]) ^ 1
         let checksum = (0..<6).map { UInt8((pm >> UInt32(5 * (5 - $0))) & 31) }
         var out = h + [UInt8(ascii: "1")]
-        out += (values + checksum).map { charset[Int($0)] }
-        let s = String(decoding: out, as: UTF8.self)
-        return uppercase ? s.uppercased() : s
+        out.reserveCapacity(h.count + 1 + values.count + 6)
+        for v in values { out.append(charset[Int(v)]) }
+        for v in checksum { out.append(charset[Int(v)]) }
+        if uppercase { for i in out.indices where out[i] >= 0x61 && out[i] <= 0x7A { out[i] -= 32 } }
+        return out
     }
 
     /// Decodes to (lower-case HRP, 8-bit data). `limit` is BIP 173's 90 by default.
@@ -62,7 +70,10 @@ public enum Bech32 {
 
     /// Decodes to (lower-case HRP, 5-bit values without the checksum).
     public static func decodeValues(_ string: String, limit: Int? = 90) throws -> (hrp: String, values: [UInt8]) {
-        let bytes = Array(string.utf8)
+        try decodeValues(bytes: Array(string.utf8), limit: limit)
+    }
+
+    public static func decodeValues(bytes: [UInt8], limit: Int? = 90) throws -> (hrp: String, values: [UInt8]) {
         if let limit, bytes.count > limit { throw Error.tooLong(bytes.count) }
         var hasLower = false, hasUpper = false
         for (i, b) in bytes.enumerated() {

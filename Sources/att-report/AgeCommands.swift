@@ -23,7 +23,7 @@ struct AgeKeygen: Command {
         }
         _ = try args.positionals(max: 0)
         let identity = try AgeX25519Identity.generate()
-        var text = Array(AgeKeyFiles.encodeIdentity(identity, created: Files.timestamp()).utf8)
+        var text = AgeKeyFiles.encodeIdentity(identity, created: Files.timestamp())
         defer { secureZero(&text) }
         let path = args.value("-o")
         let output = try Files.output(path, mode: 0o600, overwrite: false)

@@ -83,7 +83,9 @@ struct Bech32Tests {
         #expect(lower.hasPrefix("age1"))
         #expect(try Bech32.decode(lower, limit: nil).data == data)
         #expect(try Bech32.decode(lower.uppercased(), limit: nil).data == data)
-        var mixed = Array(lower); mixed[5] = Character(mixed[5].uppercased())
+        var mixed = Array(lower)
+        let letter = mixed.indices.dropFirst(4).first { mixed[$0].isLetter }!
+        mixed[letter] = Character(mixed[letter].uppercased())
         #expect(throws: Bech32.Error.mixedCase) { try Bech32.decode(String(mixed), limit: nil) }
         var flipped = Array(lower); flipped[10] = flipped[10] == "q" ? "p" : "q"
         #expect(throws: Bech32.Error.invalidChecksum) { try Bech32.decode(String(flipped), limit: nil) }
