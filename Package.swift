@@ -11,17 +11,21 @@ let package = Package(
         // C libraries from Debian, each behind one thin module map.
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
         // att-report -> Relay -> Vault -> Crypto -> C shims
         .target(name: "Crypto", dependencies: ["CSodium"]),
         .target(name: "Vault", dependencies: ["Crypto"]),
-        .target(name: "Relay", dependencies: ["Vault"]),
+        .target(name: "Relay", dependencies: ["Vault", "Crypto", "CSQLite"]),
         .executableTarget(name: "att-report", dependencies: ["Relay", "Vault", "Crypto"]),
+        // Load generator and benchmark for the transparency log (crash tests, make bench).
+        .executableTarget(name: "att-logbench", dependencies: ["Relay", "Crypto"]),
 
         // Tests. TestSupport reads ../shared/vectors and inflates the zlib-compressed ones.
         .target(name: "TestSupport", dependencies: ["CZlib"], path: "Tests/TestSupport"),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Crypto", "TestSupport"]),
+        .testTarget(name: "RelayTests", dependencies: ["Relay", "Crypto", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
