@@ -10,9 +10,10 @@ public struct AgeX25519Recipient: AgeRecipient, Equatable, Hashable, Sendable {
         self.publicKey = publicKey
     }
 
-    /// Parses `age1…` (Bech32, lower case as age writes it; upper case is accepted too).
+    /// Parses `age1…` (Bech32, lower case only, as age requires).
     public init(parsing text: String) throws {
-        guard let (hrp, data) = try? Bech32.decode(text, limit: nil), hrp == "age", data.count == 32 else {
+        guard !text.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }),
+              let (hrp, data) = try? Bech32.decode(text, limit: nil), hrp == "age", data.count == 32 else {
             throw AgeError.usage("\"\(AgeHeader.printable(text.utf8))\" is not an age X25519 recipient (age1…)")
         }
         publicKey = data

@@ -13,9 +13,11 @@ public final class AtomicFileSink: ByteSink {
     private var finished = false
     private let overwrite: Bool
 
-    /// `mode` is applied to the new file (0600 for key files). The temporary file is
-    /// created 0600 and exclusive, so nobody can read it while it is written.
-    public init(path: String, mode: mode_t = 0o644, overwrite: Bool = true) throws {
+    /// `mode` is applied to the new file (0600 for key files); by default it is
+    /// 0666 less the process umask, as for any new file. The temporary file is created 0600
+    /// and exclusive, so nobody can read it while it is written.
+    public init(path: String, mode: mode_t? = nil, overwrite: Bool = true) throws {
+        let mode = mode ?? (0o666 & ~AtomicFileSink.currentUmask())
         self.path = path
         self.overwrite = overwrite
         if !overwrite, access(path, F_OK) == 0 { throw IOError.exists(path: path) }
@@ -77,7 +79,19 @@ public final class AtomicFileSink: ByteSink {
     }
 
     /// Writes `bytes` to `path` atomically.
-    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644, overwrite: Bool = true) throws {
+    /// The process umask, read from /proc (changing it to read it would race other threads).
+    static func currentUmask() -> mode_t {
+        if let status = try? readSmallFile("/proc/self/status", limit: 64 * 1024) {
+            let text = String(decoding: status, as: UTF8.self)
+            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Umask:") }),
+               let value = mode_t(line.dropFirst(6).trimmingPrefixWhitespace(), radix: 8) {
+                return value
+            }
+        }
+        return 0o077  // unknown: be conservative
+    }
+
+    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t? = nil, overwrite: Bool = true) throws {
         let sink = try AtomicFileSink(path: path, mode: mode, overwrite: overwrite)
         try sink.write(bytes)
         try sink.commit()
@@ -87,4 +101,8 @@ public final class AtomicFileSink: ByteSink {
 /// Reads a whole small file (keys, signatures), refusing files over `limit` bytes.
 public func readSmallFile(_ path: String, limit: Int = 1 << 20) throws -> [UInt8] {
     try FileSource(path: path).readAll(limit: limit)
+}
+
+extension Substring {
+    func trimmingPrefixWhitespace() -> Substring { drop { $0 == " " || $0 == "\t" } }
 }

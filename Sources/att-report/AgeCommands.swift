@@ -73,6 +73,9 @@ struct AgeEncrypt: Command {
 
     static func run(_ args: ParsedArguments) throws {
         let input = try args.positionals(max: 1).first
+        if args.has("-p"), !args.all("-r").isEmpty || !args.all("-R").isEmpty {
+            throw UsageError("-p cannot be combined with -r or -R")
+        }
         var recipients: [AgeRecipient] = []
         for r in args.all("-r") {
             guard let parsed = try? AgeX25519Recipient(parsing: r) else { throw UsageError("\"\(r)\" is not an age recipient (age1…)") }
@@ -82,7 +85,6 @@ struct AgeEncrypt: Command {
             recipients += try AgeKeyFiles.parseRecipients(try readSmallFile(f, limit: AgeKeyFiles.maxFileSize), name: f)
         }
         if args.has("-p") {
-            guard recipients.isEmpty else { throw UsageError("-p cannot be combined with -r or -R") }
             recipients.append(AgeScryptRecipient(passphrase: try Passphrase.new(args, prompt: "Passphrase: ")))
         }
         guard !recipients.isEmpty else { throw UsageError("give at least one -r, -R or -p") }

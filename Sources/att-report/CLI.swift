@@ -68,7 +68,11 @@ enum CLI {
         if first == "--help" || first == "-h" || first == "help" { throw HelpRequest(text: topUsage) }
         guard let group = groups.first(where: { $0.name == first }) else { throw UsageError("unknown command \"\(first)\"") }
         guard argv.count > 1 else { throw UsageError("\(group.name): no command given") }
-        if argv[1] == "--help" || argv[1] == "-h" { throw HelpRequest(text: topUsage) }
+        if argv[1] == "--help" || argv[1] == "-h" {
+            var text = "Usage: att-report \(group.name) <command> [options]\n\n\(group.summary)\n\n"
+            for c in group.commands { text += "  \(group.name) \(c.name) \(c.usage)\n      \(c.summary)\n" }
+            throw HelpRequest(text: text + "\nRun 'att-report \(group.name) <command> --help' for a command's options.\n")
+        }
         guard let command = group.commands.first(where: { $0.name == argv[1] }) else {
             throw UsageError("unknown command \"\(group.name) \(argv[1])\"")
         }

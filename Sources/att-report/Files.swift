@@ -14,7 +14,7 @@ enum Files {
         let commit: () throws -> Void
     }
 
-    static func output(_ path: String?, mode: mode_t = 0o644, overwrite: Bool = true) throws -> Output {
+    static func output(_ path: String?, mode: mode_t? = nil, overwrite: Bool = true) throws -> Output {
         guard let path, path != "-" else { return Output(sink: FileSink.standardOutput(), commit: {}) }
         let file = try AtomicFileSink(path: path, mode: mode, overwrite: overwrite)
         return Output(sink: file, commit: { try file.commit() })

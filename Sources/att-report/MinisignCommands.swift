@@ -16,6 +16,7 @@ struct MinisignKeygen: Command {
     static func run(_ args: ParsedArguments) throws {
         _ = try args.positionals(max: 0)
         guard let pub = args.value("-p"), let sec = args.value("-s") else { throw UsageError("both -p PUB and -s SEC are required") }
+        guard pub != sec else { throw UsageError("-p and -s name the same file") }
         let force = args.has("-f")
         if !force {
             for p in [pub, sec] where FileManager.default.fileExists(atPath: p) {
@@ -26,8 +27,14 @@ struct MinisignKeygen: Command {
         let key = try MinisignSecretKey.generate()
         var secretText = Array(try key.encodeFile(passphrase: passphrase).utf8)
         defer { secureZero(&secretText) }
-        try AtomicFileSink.write(secretText, to: sec, mode: 0o600, overwrite: force)
-        try AtomicFileSink.write(Array(key.publicKey.encodeFile().utf8), to: pub, mode: 0o644, overwrite: force)
+        // Both files are written to temporary files first, so a bad path fails before
+        // anything appears; if the public key cannot be put in place, the secret key goes too.
+        let secretFile = try AtomicFileSink(path: sec, mode: 0o600, overwrite: force)
+        let publicFile = try AtomicFileSink(path: pub, mode: 0o644, overwrite: force)
+        try secretFile.write(secretText)
+        try publicFile.write(Array(key.publicKey.encodeFile().utf8))
+        try secretFile.commit()
+        do { try publicFile.commit() } catch { unlink(sec); throw error }
         CLI.note("Key id \(key.publicKey.keyIDString). The public key is in \(pub); files signed with it verify with:")
         CLI.note("  att-report minisign verify -p \(pub) FILE    or    minisign -Vm FILE -P \(key.publicKey.base64)")
     }
@@ -53,6 +60,11 @@ struct MinisignSign: Command {
         let key = try MinisignSecretKey.load(keyBytes) {
             try Passphrase.read(args, prompt: "Passphrase for secret key \(sec): ")
         }
+        for (flag, text) in [("-t", args.value("-t")), ("-c", args.value("-c"))] {
+            if let text, text.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\0" }) {
+                throw UsageError("\(flag): a comment cannot contain line breaks or NUL")
+            }
+        }
         let name = (file as NSString).lastPathComponent
         let trusted = args.value("-t") ?? MinisignSignature.defaultTrustedComment(fileName: name, timestamp: Int(Date().timeIntervalSince1970))
         let untrusted = args.value("-c") ?? "signature from minisign secret key"
@@ -64,7 +76,7 @@ struct MinisignSign: Command {
 struct MinisignVerify: Command {
     static let name = "verify"
     static let summary = "verify a file's minisign signature and print its trusted comment"
-    static let usage = "-p PUB [-x SIG] [--allow-legacy] [-q] FILE"
+    static let usage = "(-p PUB | -P KEY) [-x SIG] [--allow-legacy] [-q] FILE"
     static let options: [Option] = [
         Option(["-p", "--public-key"], value: "PUB", help: "public key file"),
         Option(["-P", "--public-key-string"], value: "KEY", help: "public key as its base64 line"),

@@ -138,7 +138,14 @@ struct LogStoreTests {
     func groupCommit() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let appender = LogAppender(store: try LogStore(path: dir.appendingPathComponent("log.db").path, signer: PlainSigner()))
+        // A signer that takes a millisecond, like a real one under load, so writers queue up.
+        struct SlowSigner: CheckpointSigner {
+            func signCheckpoint(size: UInt64, root: Merkle.Hash) throws -> [UInt8] {
+                usleep(1000)
+                return try PlainSigner().signCheckpoint(size: size, root: root)
+            }
+        }
+        let appender = LogAppender(store: try LogStore(path: dir.appendingPathComponent("log.db").path, signer: SlowSigner()))
         let results = ResultBox()
         DispatchQueue.concurrentPerform(iterations: 8) { t in
             for i in 0..<100 {
