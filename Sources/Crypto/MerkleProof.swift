@@ -8,6 +8,7 @@ public enum MerkleProofError: Error, Equatable, CustomStringConvertible {
     case sizesOutOfOrder(UInt64, UInt64)
     case emptyProofExpected
     case nonEmptyProofRequired
+    case emptyOldTree
 
     public var description: String {
         switch self {
@@ -18,6 +19,7 @@ public enum MerkleProofError: Error, Equatable, CustomStringConvertible {
         case let .sizesOutOfOrder(a, b): return "consistency proof from size \(a) to smaller size \(b)"
         case .emptyProofExpected: return "proof must be empty for these sizes"
         case .nonEmptyProofRequired: return "proof must not be empty for these sizes"
+        case .emptyOldTree: return "a consistency proof from the empty tree proves nothing"
         }
     }
 }
@@ -64,18 +66,18 @@ extension Merkle {
     /// Verifies that the tree of `size2` with `root2` extends the tree of `size1` with
     /// `root1` (RFC 9162 §2.1.4.2).
     public static func verifyConsistency(size1: UInt64, size2: UInt64, proof: [Hash], root1: Hash, root2: Hash) throws {
-        guard root1.count == 32, root2.count == 32, proof.allSatisfy({ $0.count == 32 }) else { throw MerkleProofError.malformedHash }
         guard size1 <= size2 else { throw MerkleProofError.sizesOutOfOrder(size1, size2) }
+        // Every tree extends the empty one, so such a proof proves nothing; asking for one
+        // is a caller's mistake (as in transparency-dev's verifier and its vectors).
+        guard size1 > 0 else { throw MerkleProofError.emptyOldTree }
         if size1 == size2 {
+            // Same tree: the roots must be equal, whatever they are (as RFC 9162 and the
+            // transparency-dev vectors have it); nothing is hashed.
             guard proof.isEmpty else { throw MerkleProofError.emptyProofExpected }
             guard constantTimeEqual(root1, root2) else { throw MerkleProofError.rootMismatch }
             return
         }
-        if size1 == 0 {
-            // Every tree extends the empty tree; RFC 9162 asks for an empty proof.
-            guard proof.isEmpty else { throw MerkleProofError.emptyProofExpected }
-            return
-        }
+        guard root1.count == 32, root2.count == 32, proof.allSatisfy({ $0.count == 32 }) else { throw MerkleProofError.malformedHash }
         guard !proof.isEmpty else { throw MerkleProofError.nonEmptyProofRequired }
         // Expected length: see RFC 9162 §2.1.4.2 and the shape of SUBPROOF.
         var path = proof[...]

@@ -296,6 +296,14 @@ enum Sodium {
     /// Strict decoding: canonical only (no stray bits, padding exactly as the variant wants),
     /// no whitespace, nothing left over. Returns nil on any deviation.
     static func base64Decode(_ text: UnsafeRawBufferPointer, _ v: Base64Variant) -> [UInt8]? {
+        // libsodium 1.0.18 reads the input as signed char and decodes every byte from 0x80
+        // to 0xFF as '/', so check the alphabet here first. '=' is left to libsodium, which
+        // accepts it only as final padding of the padded variant.
+        for c in text {
+            let ok = (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39)
+                || c == 0x2B || c == 0x2F || (c == 0x3D && v == .padded)
+            guard ok else { return nil }
+        }
         let capacity = text.count / 4 * 3 + 3
         var out = [UInt8](repeating: 0, count: capacity)
         var written = 0

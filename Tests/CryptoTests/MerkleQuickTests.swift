@@ -31,7 +31,7 @@ struct MerkleQuickTests {
                 let p = try Merkle.inclusionProof(store, index: i, size: n)
                 try Merkle.verifyInclusion(leafHash: try store.hash(level: 0, index: i), index: i, size: n, proof: p, root: root)
             }
-            for m in 0...n {
+            for m in 1...n {
                 let p = try Merkle.consistencyProof(store, from: m, to: n)
                 try Merkle.verifyConsistency(size1: m, size2: n, proof: p, root1: try Merkle.rootHash(store, size: m), root2: root)
             }
