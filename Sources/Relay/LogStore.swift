@@ -6,6 +6,12 @@ import Foundation
 public protocol CheckpointSigner: Sendable {
     /// The signed note (C2SP signed-note bytes) for the checkpoint of (size, root).
     func signCheckpoint(size: UInt64, root: Merkle.Hash) throws -> [UInt8]
+    /// Checks a stored note when the log reopens: it must be this signer's, for (size, root).
+    func verifyCheckpoint(note: [UInt8], size: UInt64, root: Merkle.Hash) throws
+}
+
+extension CheckpointSigner {
+    public func verifyCheckpoint(note: [UInt8], size: UInt64, root: Merkle.Hash) throws {}
 }
 
 /// A checkpoint the log signed, as stored.
@@ -96,8 +102,11 @@ public final class LogStore: @unchecked Sendable {
             edge.append(try storedHash(level: level, index: (treeSize >> UInt64(level)) - 1))
             level += 1
         }
-        if let latest, rootFromEdge() != latest.root {
-            throw LogStoreError.corrupt("stored hashes do not give the root of the last signed checkpoint (size \(latest.size))")
+        if let latest {
+            guard rootFromEdge() == latest.root else {
+                throw LogStoreError.corrupt("stored hashes do not give the root of the last signed checkpoint (size \(latest.size))")
+            }
+            try signer.verifyCheckpoint(note: latest.note, size: latest.size, root: latest.root)
         }
     }
 

@@ -2,8 +2,8 @@ import Crypto
 import Foundation
 import Relay
 
-// att-logbench load DB [THREADS]      append forever from THREADS threads, print one line per
-//                                     acknowledged entry: "ack <index> <sha256(entry)> <size> <root>"
+// att-logbench load DB [THREADS] [SKEYFILE]   append forever from THREADS threads, print one
+//                                     line per acknowledged entry: "ack <index> <sha256(entry)> <size> <root>"
 // att-logbench bench DB [LEAVES] [BATCH]   append LEAVES entries in batches, then time proofs
 
 func fail(_ s: String) -> Never {
@@ -13,8 +13,8 @@ func fail(_ s: String) -> Never {
 
 let args = Array(CommandLine.arguments.dropFirst())
 guard args.count >= 2 else { fail("usage: att-logbench (load DB [THREADS] | bench DB [LEAVES] [BATCH])") }
-let signer: CheckpointSigner
-do { signer = try BenchSigner() } catch { fail("\(error)") }
+let signer: NoteCheckpointSigner
+do { signer = try benchSigner(keyFile: args[0] == "load" && args.count > 3 ? args[3] : nil) } catch { fail("\(error)") }
 
 switch args[0] {
 case "load":

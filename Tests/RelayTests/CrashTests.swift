@@ -18,10 +18,10 @@ struct CrashTests {
     struct Ack { let index: UInt64; let entryHash: String; let size: UInt64; let root: String }
 
     /// Runs the load generator until `minimum` acknowledgements arrived, then kills it.
-    static func runAndKill(db: String, minimum: Int) throws -> [Ack] {
+    static func runAndKill(db: String, keyFile: String, minimum: Int) throws -> [Ack] {
         let process = Process()
         process.executableURL = loadgen
-        process.arguments = ["load", db, "4"]
+        process.arguments = ["load", db, "4", keyFile]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
@@ -56,13 +56,18 @@ struct CrashTests {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let db = dir.appendingPathComponent("log.db").path
+        let origin = "att-logbench.example/log"
+        let key = try NoteSignerKey.generate(name: origin)
+        let keyFile = dir.appendingPathComponent("log.skey").path
+        try Data(key.encodedBytes()).write(to: URL(fileURLWithPath: keyFile))
+        let signer = NoteCheckpointSigner(origin: origin, key: key)
         var allAcks: [Ack] = []
         for round in 1...3 {
-            let acks = try Self.runAndKill(db: db, minimum: 2000)
+            let acks = try Self.runAndKill(db: db, keyFile: keyFile, minimum: 2000)
             #expect(acks.count >= 2000, "round \(round): the load generator acknowledged only \(acks.count) entries")
             allAcks += acks
-            // Reopening runs the store's own recovery check.
-            let store = try LogStore(path: db, signer: PlainSigner())
+            // Reopening runs the store's own recovery check, including the last note's signature.
+            let store = try LogStore(path: db, signer: signer)
             let latest = try #require(store.latestCheckpoint)
             #expect(latest.size == store.size)
             for ack in allAcks {
@@ -74,8 +79,17 @@ struct CrashTests {
                 let ack = allAcks.first { $0.size == size }!
                 let cp = try #require(signed[size], "checkpoint \(size) is gone")
                 #expect(hex(cp.root) == ack.root)
-                try Merkle.verifyConsistency(size1: size, size2: latest.size, proof: try store.consistencyProof(from: size, to: latest.size),
-                                             root1: cp.root, root2: latest.root)
+                let opened = try SignedCheckpoint(opening: cp.note, origin: origin, logKey: signer.verifierKey)
+                #expect(opened.checkpoint.size == size && opened.checkpoint.rootHash == cp.root)
+                if size < latest.size {
+                    try Merkle.verifyConsistency(size1: size, size2: latest.size, proof: try store.consistencyProof(from: size, to: latest.size),
+                                                 root1: cp.root, root2: latest.root)
+                }
+            }
+            // Receipts for acknowledged entries verify offline against the signed checkpoints.
+            for ack in allAcks.shuffled().prefix(50) {
+                let receipt = try store.receipt(index: ack.index, checkpoint: signed[ack.size])
+                _ = try TlogProof(parsing: receipt.encoded).verify(entry: try store.entry(at: ack.index), origin: origin, logKey: signer.verifierKey)
             }
         }
     }

@@ -103,6 +103,33 @@ struct LogStoreTests {
         #expect(throws: LogStoreError.self) { try LogStore(path: path, signer: PlainSigner()) }
     }
 
+    @Test("signed checkpoints: receipts verify offline, and another key's store is refused on open")
+    func noteSignedLog() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("log.db").path
+        let origin = "relay.example/submissions"
+        let signer = NoteCheckpointSigner(origin: origin, key: try NoteSignerKey.generate(name: origin))
+        let entries = (0..<20).map { Array("entry \($0)".utf8) }
+        do {
+            let store = try LogStore(path: path, signer: signer)
+            let first = try store.append(Array(entries[0..<7]))
+            try store.append(Array(entries[7...]))
+            // A receipt against the first checkpoint and one against the latest both verify.
+            for (index, cp) in [(UInt64(3), first.checkpoint), (UInt64(15), store.latestCheckpoint!)] {
+                let receipt = try TlogProof(parsing: try store.receipt(index: index, checkpoint: cp).encoded)
+                let opened = try receipt.verify(entry: entries[Int(index)], origin: origin, logKey: signer.verifierKey)
+                #expect(opened.checkpoint.size == cp.size)
+                #expect(throws: TlogProofError.self) {
+                    try receipt.verify(entry: Array("forged".utf8), origin: origin, logKey: signer.verifierKey)
+                }
+            }
+        }
+        #expect(try LogStore(path: path, signer: signer).size == 20)
+        let impostor = NoteCheckpointSigner(origin: origin, key: try NoteSignerKey.generate(name: origin))
+        #expect(throws: CheckpointError.self) { try LogStore(path: path, signer: impostor) }
+    }
+
     @Test("an entry without a checkpoint is refused on open")
     func unsignedEntryIsCorruption() throws {
         let dir = try temporaryDirectory()
