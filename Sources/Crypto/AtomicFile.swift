@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
 
 /// A file that appears at its path only when complete: data goes to a temporary file in
 /// the same directory, which `commit()` fsyncs and renames into place (then fsyncs the
@@ -40,11 +41,28 @@ public final class AtomicFileSink: ByteSink {
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         precondition(!finished, "write after commit or abort")
         try FileSink.writeAll(fd: fd, bytes, name: path)
+        unsynced += bytes.count
+        if unsynced >= AtomicFileSink.syncInterval {
+            // Start writing back what we have on another thread, so the fsync in commit()
+            // only waits for the tail instead of the whole file.
+            unsynced = 0
+            let fd = self.fd
+            if syncing.wait(timeout: .now()) == .success {
+                syncQueue.async { [syncing] in _ = fdatasync(fd); syncing.signal() }
+            }
+        }
     }
+
+    /// Bytes written between background flushes.
+    static let syncInterval = 16 << 20
+    private var unsynced = 0
+    private let syncQueue = DispatchQueue(label: "att-report.atomic-file-sync")
+    private let syncing = DispatchSemaphore(value: 1)
 
     /// Makes the file durable and visible at `path`.
     public func commit() throws {
         precondition(!finished)
+        syncQueue.sync {}  // a background flush of this fd must end before fsync and close
         guard fsync(fd) == 0 else { let r = IOError.errnoText(); abort(); throw IOError.commit(path: path, reason: r) }
         guard close(fd) == 0 else { let r = IOError.errnoText(); fd = -1; abort(); throw IOError.commit(path: path, reason: r) }
         fd = -1
@@ -68,6 +86,7 @@ public final class AtomicFileSink: ByteSink {
     public func abort() {
         guard !finished else { return }
         finished = true
+        syncQueue.sync {}
         if fd >= 0 { close(fd); fd = -1 }
         unlink(tempPath)
     }

@@ -1,21 +1,28 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+
 /// age's STREAM payload: ChaCha20-Poly1305 over 64 KiB chunks, nonce = 11-byte big-endian
-/// chunk counter || last-chunk flag. Work goes in batches of chunks so each read(2) and
-/// write(2) moves about a mebibyte, and memory stays constant whatever the file size.
+/// chunk counter || last-chunk flag.
+///
+/// Chunks are independent given their index, so work goes in batches: a batch is read, its
+/// chunks are sealed or opened on all cores, and it is handed to a writer thread while the
+/// next batch is read. Memory stays constant whatever the file size (three batch buffers).
 public struct STREAM {
     public static let chunkSize = 64 * 1024
     public static let tagSize = 16
     public static let sealedChunkSize = chunkSize + tagSize
-    /// Chunks per batch by default: each read and write moves about a mebibyte.
-    public static let defaultBatch = 16
-    private let batch: Int
+    /// Chunks per batch by default: 2 MiB per read and write.
+    public static let defaultBatch = 32
 
     private let key: SecureBytes
+    private let batch: Int
     private var counter: UInt64 = 0
-    private var nonce = [UInt8](repeating: 0, count: 12)
 
-    /// `key` is the 32-byte payload key, HKDF(file key, nonce, "payload").
-    /// `chunksPerBatch` chunks are read, processed and written at a time. Decryption writes
-    /// nothing of a batch unless every chunk in it authenticates.
+    /// `key` is the 32-byte payload key, HKDF(file key, nonce, "payload"). `chunksPerBatch`
+    /// chunks are read, processed and written at a time; decryption writes exactly the
+    /// chunks that authenticated, in order, whatever the batch size.
     public init(key: SecureBytes, chunksPerBatch: Int = STREAM.defaultBatch) {
         precondition(key.count == 32 && chunksPerBatch >= 1)
         self.key = key
@@ -26,130 +33,178 @@ public struct STREAM {
         try HKDF.deriveKey(ikm: fileKey, salt: nonce, info: "payload")
     }
 
-    private mutating func setNonce(index: UInt64, last: Bool) {
-        var c = index.bigEndian
-        withUnsafeBytes(of: &c) { b in for i in 0..<8 { nonce[3 + i] = b[i] } }
-        nonce[11] = last ? 1 : 0
+    static let workers: Int = max(1, min(8, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
+
+    /// Runs `body` with the 12-byte nonce of chunk `index`: three zero bytes (the counter is
+    /// 88 bits; ours never exceeds 64), the big-endian index, and the last-chunk flag.
+    @inline(__always)
+    static func withNonce<R>(_ index: UInt64, last: Bool, _ body: (UnsafeRawPointer) -> R) -> R {
+        var n: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, UInt8(truncatingIfNeeded: index >> 56), UInt8(truncatingIfNeeded: index >> 48),
+             UInt8(truncatingIfNeeded: index >> 40), UInt8(truncatingIfNeeded: index >> 32),
+             UInt8(truncatingIfNeeded: index >> 24), UInt8(truncatingIfNeeded: index >> 16),
+             UInt8(truncatingIfNeeded: index >> 8), UInt8(truncatingIfNeeded: index), last ? 1 : 0)
+        return withUnsafeBytes(of: &n) { body($0.baseAddress!) }
     }
 
-    private mutating func nextNonce(last: Bool) throws {
-        // The counter is 88 bits; 2^64 chunks is 2^80 bytes, so 64 bits cannot wrap in practice,
-        // but refuse rather than reuse a nonce.
-        guard counter < UInt64.max else { throw AgeError.payload("STREAM counter overflow") }
-        setNonce(index: counter, last: last)
-        counter += 1
-    }
-
-    /// Seals `count` plaintext bytes at `input` to `output` (count + 16 bytes).
-    mutating func seal(_ input: UnsafeRawPointer, count: Int, into output: UnsafeMutableRawPointer, last: Bool) throws {
-        precondition(count <= STREAM.chunkSize)
-        try nextNonce(last: last)
-        if input != UnsafeRawPointer(output) { output.copyMemory(from: input, byteCount: count) }
-        try nonce.withUnsafeBytes { n in
-            try key.withUnsafeBytes { k in try Sodium.chachaSealInPlace(output, count: count, nonce: n, key: k) }
+    /// Runs `body(i)` for i in 0..<count on all cores.
+    static func parallel(_ count: Int, _ body: (Int) -> Void) {
+        let w = min(workers, count)
+        if w <= 1 {
+            for i in 0..<count { body(i) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            let box = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: w) { worker in
+                var i = worker
+                while i < count { box.value(i); i += w }
+            }
         }
     }
 
-    /// Opens the next sealed chunk in place; true when it authenticates.
-    mutating func open(_ chunk: UnsafeMutableRawPointer, count: Int, last: Bool) throws -> Bool {
-        precondition(count <= STREAM.sealedChunkSize)
-        try nextNonce(last: last)
-        return try openWithCurrentNonce(chunk, count: count)
-    }
-
-    /// Retries the chunk just tried with the other last-chunk flag, to tell a truncated
-    /// stream or trailing data from a forgery.
-    mutating func reopenWithOtherFlag(_ chunk: UnsafeMutableRawPointer, count: Int) throws -> Bool {
-        setNonce(index: counter - 1, last: nonce[11] == 0)
-        return try openWithCurrentNonce(chunk, count: count)
-    }
-
-    private func openWithCurrentNonce(_ chunk: UnsafeMutableRawPointer, count: Int) throws -> Bool {
-        try nonce.withUnsafeBytes { n in
-            try key.withUnsafeBytes { k in try Sodium.chachaOpenInPlace(chunk, count: count, nonce: n, key: k) }
-        }
-    }
+    // MARK: Encryption
 
     /// Encrypts all of `source` to `sink`. A payload that is a multiple of 64 KiB ends with
     /// a full last chunk; an empty payload is one empty last chunk.
     public mutating func encrypt(from source: ByteSource, to sink: ByteSink) throws {
         let plainCapacity = batch * STREAM.chunkSize + 1  // +1: look-ahead byte
         let plain = UnsafeMutableRawBufferPointer.allocate(byteCount: plainCapacity, alignment: 64)
-        let sealed = UnsafeMutableRawBufferPointer.allocate(byteCount: batch * STREAM.sealedChunkSize, alignment: 64)
-        defer {
-            Sodium.memzero(plain); plain.deallocate()
-            sealed.deallocate()
-        }
+        defer { Sodium.memzero(plain); plain.deallocate() }
+        let writer = PipelinedWriter(sink: sink, bufferSize: batch * STREAM.sealedChunkSize)
         var carried = 0
-        while true {
-            let n = carried + (try source.readFull(into: UnsafeMutableRawBufferPointer(rebasing: plain[carried...])))
-            let atEnd = n < plainCapacity
-            let available = atEnd ? n : n - 1
-            var offset = 0, out = 0
-            repeat {
-                let count = min(STREAM.chunkSize, available - offset)
-                let last = atEnd && offset + count == available
-                try seal(plain.baseAddress! + offset, count: count, into: sealed.baseAddress! + out, last: last)
-                offset += count
-                out += count + STREAM.tagSize
-            } while offset < available
-            try sink.write(UnsafeRawBufferPointer(rebasing: sealed[0..<out]))
-            if atEnd { return }
-            plain[0] = plain[n - 1]
-            carried = 1
+        var which = 0
+        do {
+            while true {
+                let n = carried + (try source.readFull(into: UnsafeMutableRawBufferPointer(rebasing: plain[carried...])))
+                let atEnd = n < plainCapacity
+                let available = atEnd ? n : n - 1
+                let chunks = max(1, (available + STREAM.chunkSize - 1) / STREAM.chunkSize)
+                guard counter <= UInt64.max - UInt64(chunks) else { throw AgeError.payload("STREAM counter overflow") }
+                let sealed = try writer.acquire(which)
+                let first = counter
+                key.withUnsafeBytes { k in
+                    let keyPointer = UncheckedSendable(k.baseAddress!)
+                    let input = UncheckedSendable(UnsafeRawPointer(plain.baseAddress!))
+                    let output = UncheckedSendable(sealed.baseAddress!)
+                    STREAM.parallel(chunks) { c in
+                        let offset = c * STREAM.chunkSize
+                        let count = min(STREAM.chunkSize, available - offset)
+                        let last = atEnd && c == chunks - 1
+                        STREAM.withNonce(first + UInt64(c), last: last) { nonce in
+                            Sodium.chachaSeal(input.value + offset, count: count, into: output.value + c * STREAM.sealedChunkSize,
+                                              nonce: nonce, key: keyPointer.value)
+                        }
+                    }
+                }
+                counter += UInt64(chunks)
+                writer.submit(which, count: available + chunks * STREAM.tagSize)
+                which ^= 1
+                if atEnd { break }
+                plain[0] = plain[n - 1]
+                carried = 1
+            }
+            try writer.finish()
+        } catch {
+            try? writer.finish()
+            throw error
         }
     }
 
-    /// Decrypts all of `source` to `sink`, checking every last-chunk rule. Each chunk is
-    /// written only after it is authenticated; the caller must treat the output as final
-    /// only when this returns (a truncated stream throws at its end).
+    // MARK: Decryption
+
+    /// Decrypts all of `source` to `sink`, checking every last-chunk rule. Exactly the
+    /// chunks that authenticate reach `sink`, in order; the output is final only when this
+    /// returns (a truncated stream throws at its end).
     public mutating func decrypt(from source: ByteSource, to sink: ByteSink) throws {
         let sealedCapacity = batch * STREAM.sealedChunkSize + 1
         let sealed = UnsafeMutableRawBufferPointer.allocate(byteCount: sealedCapacity, alignment: 64)
-        defer { Sodium.memzero(sealed); sealed.deallocate() }
+        defer { sealed.deallocate() }
+        let writer = PipelinedWriter(sink: sink, bufferSize: batch * STREAM.chunkSize)
         var carried = 0
-        while true {
-            let n = carried + (try source.readFull(into: UnsafeMutableRawBufferPointer(rebasing: sealed[carried...])))
-            let atEnd = n < sealedCapacity
-            let available = atEnd ? n : n - 1
-            if atEnd && available == 0 { throw AgeError.payload("the payload has no chunks") }
-            var offset = 0, out = 0
-            while offset < available {
-                let count = min(STREAM.sealedChunkSize, available - offset)
-                let last = atEnd && offset + count == available
-                let chunkIndex = counter
-                let p = sealed.baseAddress! + offset
-                let plainCount = max(count - STREAM.tagSize, 0)
-                // Authenticated plaintext so far is written out before any error, so the
-                // output is the same whatever the batch size: every chunk that authenticates.
-                func fail(_ why: String, including: Bool) throws -> Never {
-                    if including, out != offset { (sealed.baseAddress! + out).copyMemory(from: p, byteCount: plainCount) }
-                    let total = out + (including ? plainCount : 0)
-                    if total > 0 { try sink.write(UnsafeRawBufferPointer(rebasing: sealed[0..<total])) }
-                    throw AgeError.payload(why)
-                }
-                guard count >= STREAM.tagSize else { try fail("chunk \(chunkIndex) is shorter than its tag", including: false) }
-                if try !open(p, count: count, last: last) {
-                    // A full-size chunk may be a last chunk followed by more data, or a
-                    // non-last chunk where the file was cut; say which, after writing it.
-                    if count == STREAM.sealedChunkSize, try reopenWithOtherFlag(p, count: count) {
-                        try fail(last ? "the file is truncated (chunk \(chunkIndex) is not marked last)"
-                                      : "data follows the last chunk (\(chunkIndex))", including: true)
+        var which = 0
+        let ok = UnsafeMutableBufferPointer<Bool>.allocate(capacity: batch)
+        defer { ok.deallocate() }
+        do {
+            while true {
+                let n = carried + (try source.readFull(into: UnsafeMutableRawBufferPointer(rebasing: sealed[carried...])))
+                let atEnd = n < sealedCapacity
+                let available = atEnd ? n : n - 1
+                if atEnd && available == 0 { throw AgeError.payload("the payload has no chunks") }
+                let chunks = (available + STREAM.sealedChunkSize - 1) / STREAM.sealedChunkSize
+                guard counter <= UInt64.max - UInt64(chunks) else { throw AgeError.payload("STREAM counter overflow") }
+                let plain = try writer.acquire(which)
+                let first = counter
+                key.withUnsafeBytes { k in
+                    let keyPointer = UncheckedSendable(k.baseAddress!)
+                    let input = UncheckedSendable(UnsafeRawPointer(sealed.baseAddress!))
+                    let output = UncheckedSendable(plain.baseAddress!)
+                    let results = UncheckedSendable(ok)
+                    STREAM.parallel(chunks) { c in
+                        let offset = c * STREAM.sealedChunkSize
+                        let count = min(STREAM.sealedChunkSize, available - offset)
+                        let last = atEnd && c == chunks - 1
+                        results.value[c] = STREAM.withNonce(first + UInt64(c), last: last) { nonce in
+                            Sodium.chachaOpen(input.value + offset, count: count, into: output.value + c * STREAM.chunkSize,
+                                              nonce: nonce, key: keyPointer.value)
+                        }
                     }
-                    try fail("chunk \(chunkIndex) failed authentication: the file is damaged or forged", including: false)
                 }
-                if last && plainCount == 0 && chunkIndex != 0 {
-                    try fail("the last chunk is empty but the payload is not", including: false)
+                // In order: every rule is checked, and on a failure the authenticated
+                // chunks before it are still written, then the error is thrown.
+                var good = 0  // plaintext bytes that may be written
+                for c in 0..<chunks {
+                    let index = first + UInt64(c)
+                    let offset = c * STREAM.sealedChunkSize
+                    let count = min(STREAM.sealedChunkSize, available - offset)
+                    let last = atEnd && c == chunks - 1
+                    func fail(_ why: String) throws -> Never {
+                        writer.submit(which, count: good)
+                        try writer.finish()
+                        throw AgeError.payload(why)
+                    }
+                    guard count >= STREAM.tagSize else { try fail("chunk \(index) is shorter than its tag") }
+                    if !ok[c] {
+                        // A full-size chunk may be a last chunk followed by more data, or a
+                        // non-last chunk where the file was cut; say which, after writing it.
+                        if count == STREAM.sealedChunkSize {
+                            let reopened = key.withUnsafeBytes { k in
+                                STREAM.withNonce(index, last: !last) { nonce in
+                                    Sodium.chachaOpen(sealed.baseAddress! + offset, count: count, into: plain.baseAddress! + c * STREAM.chunkSize,
+                                                      nonce: nonce, key: k.baseAddress!)
+                                }
+                            }
+                            if reopened {
+                                good += count - STREAM.tagSize
+                                try fail(last ? "the file is truncated (chunk \(index) is not marked last)"
+                                              : "data follows the last chunk (\(index))")
+                            }
+                        }
+                        try fail("chunk \(index) failed authentication: the file is damaged or forged")
+                    }
+                    if last && count == STREAM.tagSize && index != 0 {
+                        try fail("the last chunk is empty but the payload is not")
+                    }
+                    good += count - STREAM.tagSize
                 }
-                // Compact plaintext to the front of the buffer, so one write covers the batch.
-                if out != offset { (sealed.baseAddress! + out).copyMemory(from: p, byteCount: plainCount) }
-                out += plainCount
-                offset += count
+                counter += UInt64(chunks)
+                writer.submit(which, count: good)
+                which ^= 1
+                if atEnd { break }
+                sealed[0] = sealed[n - 1]
+                carried = 1
             }
-            if out > 0 { try sink.write(UnsafeRawBufferPointer(rebasing: sealed[0..<out])) }
-            if atEnd { return }
-            sealed[0] = sealed[n - 1]
-            carried = 1
+            try writer.finish()
+        } catch {
+            try? writer.finish()
+            throw error
         }
     }
+}
+
+/// Carries a non-Sendable value (a pointer into a buffer that one batch owns) into
+/// `concurrentPerform`. Each worker touches disjoint chunks of it.
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }

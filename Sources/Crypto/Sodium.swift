@@ -104,6 +104,27 @@ enum Sodium {
         }
     }
 
+    /// Encrypts `count` bytes from `input` to `output` (which must hold `count + 16` bytes and
+    /// may be the same memory): ciphertext, then the tag. Thread-safe.
+    static func chachaSeal(_ input: UnsafeRawPointer, count: Int, into output: UnsafeMutableRawPointer,
+                           nonce: UnsafeRawPointer, key: UnsafeRawPointer) {
+        var written: UInt64 = 0
+        _ = crypto_aead_chacha20poly1305_ietf_encrypt(
+            output.assumingMemoryBound(to: UInt8.self), &written, input.assumingMemoryBound(to: UInt8.self),
+            UInt64(count), nil, 0, nil, nonce.assumingMemoryBound(to: UInt8.self), key.assumingMemoryBound(to: UInt8.self))
+    }
+
+    /// Verifies `count` bytes (ciphertext and tag) at `input` and, only if they authenticate,
+    /// writes the `count - 16` plaintext bytes to `output`. Thread-safe.
+    static func chachaOpen(_ input: UnsafeRawPointer, count: Int, into output: UnsafeMutableRawPointer,
+                           nonce: UnsafeRawPointer, key: UnsafeRawPointer) -> Bool {
+        guard count >= aeadTagBytes else { return false }
+        var written: UInt64 = 0
+        return crypto_aead_chacha20poly1305_ietf_decrypt(
+            output.assumingMemoryBound(to: UInt8.self), &written, nil, input.assumingMemoryBound(to: UInt8.self),
+            UInt64(count), nil, 0, nonce.assumingMemoryBound(to: UInt8.self), key.assumingMemoryBound(to: UInt8.self)) == 0
+    }
+
     /// Verifies and decrypts `count` bytes (ciphertext and tag) in place. On success the
     /// first `count - 16` bytes are plaintext. On failure nothing is written.
     static func chachaOpenInPlace(_ buffer: UnsafeMutableRawPointer, count: Int,
