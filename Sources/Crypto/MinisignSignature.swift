@@ -77,17 +77,11 @@ public struct MinisignSignature: Equatable, Sendable {
                                  trustedComment: trustedComment, globalSignature: global)
     }
 
-    /// BLAKE2b-512 of everything in `source`, read in 1 MiB blocks.
+    /// BLAKE2b-512 of everything in `source`, read in 1 MiB blocks on a second thread while
+    /// the previous block is hashed.
     public static func prehash(_ source: ByteSource) throws -> [UInt8] {
         let h = BLAKE2b(outputLength: 64)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
-        defer { buffer.deallocate() }
-        while true {
-            let n = try source.readFull(into: buffer)
-            if n == 0 { break }
-            h.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-            if n < buffer.count { break }
-        }
+        try PrefetchingReader(source: source).forEachBlock { h.update($0) }
         return h.finalize()
     }
 

@@ -175,12 +175,19 @@ struct LogStoreTests {
         }
         let appender = LogAppender(store: try LogStore(path: dir.appendingPathComponent("log.db").path, signer: SlowSigner()))
         let results = ResultBox()
-        DispatchQueue.concurrentPerform(iterations: 8) { t in
-            for i in 0..<100 {
-                let entry = Array("thread \(t) entry \(i)".utf8)
-                if let r = try? appender.append(entry) { results.add(entry, r) }
+        // Eight real threads (concurrentPerform would use only as many as there are cores).
+        let group = DispatchGroup()
+        for t in 0..<8 {
+            group.enter()
+            Thread.detachNewThread {
+                for i in 0..<100 {
+                    let entry = Array("thread \(t) entry \(i)".utf8)
+                    if let r = try? appender.append(entry) { results.add(entry, r) }
+                }
+                group.leave()
             }
         }
+        group.wait()
         let all = results.items
         #expect(all.count == 800)
         #expect(Set(all.map(\.1.index)).count == 800)
