@@ -8,45 +8,48 @@ final class PrefetchingReader: @unchecked Sendable {
     private let source: ByteSource
     private let queue = DispatchQueue(label: "att-report.prefetch")
     private let buffers: [UnsafeMutableRawBufferPointer]
-    private var counts: [Int]
-    private var errors: [Error?]
-    private let ready: [DispatchSemaphore]
-    private var next = 0
+    private var counts = [0, 0]
+    private var errors: [Error?] = [nil, nil]
+    private let ready = [DispatchSemaphore(value: 0), DispatchSemaphore(value: 0)]
+    private var inFlight = [false, false]
 
     init(source: ByteSource, blockSize: Int = 1 << 20) {
         self.source = source
         buffers = (0..<2).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize, alignment: 64) }
-        counts = [0, 0]
-        errors = [nil, nil]
-        ready = [DispatchSemaphore(value: 0), DispatchSemaphore(value: 0)]
-        fill(0)
-        fill(1)
     }
 
     deinit {
-        queue.sync {}
+        // forEachBlock waits for every read it started, so nothing is queued here.
         for b in buffers { b.deallocate() }
     }
 
     private func fill(_ i: Int) {
+        inFlight[i] = true
         queue.async { [self] in
             do { counts[i] = try source.readFull(into: buffers[i]) } catch { errors[i] = error; counts[i] = 0 }
             ready[i].signal()
         }
     }
 
-    /// Calls `body` with each block in order until the source ends.
+    private func wait(_ i: Int) {
+        ready[i].wait()
+        inFlight[i] = false
+    }
+
+    /// Calls `body` with each block in order until the source ends. Returns only when no
+    /// background read is left running.
     func forEachBlock(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        defer { for i in 0..<2 where inFlight[i] { wait(i) } }
+        fill(0)
+        var current = 0
         while true {
-            let i = next
-            ready[i].wait()
-            if let e = errors[i] { throw e }
-            let n = counts[i]
-            if n == 0 { return }
-            try body(UnsafeRawBufferPointer(rebasing: buffers[i][0..<n]))
-            if n < buffers[i].count { return }
-            fill(i)
-            next ^= 1
+            wait(current)
+            if let e = errors[current] { throw e }
+            let n = counts[current]
+            if n == buffers[current].count { fill(current ^ 1) }  // more may follow: read ahead
+            if n > 0 { try body(UnsafeRawBufferPointer(rebasing: buffers[current][0..<n])) }
+            if n < buffers[current].count { return }
+            current ^= 1
         }
     }
 }
