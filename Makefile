@@ -26,7 +26,7 @@ demo: release
 # att-report side by side with age and minisign on a 512 MiB file (see scripts/bench.py),
 # then the transparency log: 1,000,000 durable appends, proof times, bytes per entry.
 bench: release
-	python3 scripts/bench.py --att-report $(BIN_RELEASE)
+	python3 scripts/bench.py --att-report $(BIN_RELEASE) --repeat 5
 	.build/release/att-logbench bench $${TMPDIR:-/tmp}/att-logbench.db 1000000 1000
 	rm -f $${TMPDIR:-/tmp}/att-logbench.db*
 
