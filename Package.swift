@@ -26,6 +26,7 @@ let package = Package(
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Crypto", "TestSupport"]),
         .testTarget(name: "RelayTests", dependencies: ["Relay", "Crypto", "TestSupport"]),
+        .testTarget(name: "VaultTests", dependencies: ["Vault", "Crypto", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
