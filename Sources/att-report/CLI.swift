@@ -37,13 +37,18 @@ enum CLI {
         ("minisign", "minisign signatures (byte-compatible with minisign)", [MinisignKeygen.self, MinisignSign.self, MinisignVerify.self]),
     ] }
 
+    /// Commands without a group: the report workflow.
+    static var topCommands: [Command.Type] { [Keygen.self] }
+
     static var topUsage: String {
-        var s = "att-report: secure report exchange for Arms Trade Treaty States Parties\n\nUsage: att-report <group> <command> [options]\n\n"
+        var s = "att-report: secure report exchange for Arms Trade Treaty States Parties\n\nUsage: att-report <command> [options]\n       att-report <group> <command> [options]\n\n"
+        for c in topCommands { s += "  \(c.name)\t\(c.summary)\n" }
+        s += "\n"
         for g in groups {
             s += "  \(g.name)\t\(g.summary)\n"
             for c in g.commands { s += "    \(g.name) \(c.name)\t\(c.summary)\n" }
         }
-        s += "\nRun 'att-report <group> <command> --help' for a command's options.\n"
+        s += "\nRun 'att-report <command> --help' or 'att-report <group> <command> --help' for options.\n"
         return s.replacingOccurrences(of: "\t", with: "  ")
     }
 
@@ -66,6 +71,11 @@ enum CLI {
     static func dispatch(_ argv: [String]) throws {
         guard let first = argv.first else { throw UsageError("no command given") }
         if first == "--help" || first == "-h" || first == "help" { throw HelpRequest(text: topUsage) }
+        if let command = topCommands.first(where: { $0.name == first }) {
+            let parsed = try ParsedArguments(Array(argv.dropFirst()), options: command.options,
+                                             help: "Usage: att-report \(command.name) \(command.usage)\n\n\(command.summary)\n\n" + Option.describe(command.options))
+            return try command.run(parsed)
+        }
         guard let group = groups.first(where: { $0.name == first }) else { throw UsageError("unknown command \"\(first)\"") }
         guard argv.count > 1 else { throw UsageError("\(group.name): no command given") }
         if argv[1] == "--help" || argv[1] == "-h" {
