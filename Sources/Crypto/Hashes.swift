@@ -86,3 +86,14 @@ public protocol BorrowableBytes {
 }
 extension Array: BorrowableBytes where Element == UInt8 {}
 extension ArraySlice: BorrowableBytes where Element == UInt8 {}
+
+/// Lower-case hexadecimal, two digits a byte (for digests shown to people and in manifests).
+public func hexString<D: BorrowableBytes>(_ bytes: D) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    return bytes.withUnsafeBytes { b in
+        var out = [UInt8]()
+        out.reserveCapacity(b.count * 2)
+        for x in b { out.append(digits[Int(x >> 4)]); out.append(digits[Int(x & 15)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -86,6 +86,6 @@ public enum Disclosure {
     /// The recipient key list bytes (one line per key, LF-terminated) and its SHA-256 hex.
     public static func keyList(_ recipients: [ResolvedRecipient]) -> (bytes: [UInt8], sha256: String) {
         let bytes = Array(recipients.sorted().map { $0.line + "\n" }.joined().utf8)
-        return (bytes, SHA256.hash(bytes).map { b in let h = String(b, radix: 16); return h.count == 1 ? "0" + h : h }.joined())
+        return (bytes, hexString(SHA256.hash(bytes)))
     }
 }

@@ -179,7 +179,7 @@ public struct PartyKey: Equatable, Sendable {
     /// SHA-256 over the key's public parts (§5.1): what a Note Verbale carries.
     public var fingerprint: String {
         let text = "att-report/key/v1\n\(keyID)\n\(signingKey.base64)\n\(recipient.encoded)"
-        return SHA256.hash(Array(text.utf8)).map { b in let h = String(b, radix: 16); return h.count == 1 ? "0" + h : h }.joined()
+        return hexString(SHA256.hash(Array(text.utf8)))
     }
 }
 

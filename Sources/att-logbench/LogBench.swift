@@ -2,7 +2,6 @@ import Crypto
 import Foundation
 import Relay
 
-func hexString(_ b: [UInt8]) -> String { b.map { String(format: "%02x", $0) }.joined() }
 
 /// The signer for benchmarks and load tests: a real C2SP note key, from a file when given
 /// (so a test can verify the checkpoints), otherwise fresh.
