@@ -35,6 +35,8 @@ enum CLI {
     static var groups: [(name: String, summary: String, commands: [Command.Type])] { [
         ("age", "age v1 encryption (byte-compatible with age)", [AgeKeygen.self, AgeEncrypt.self, AgeDecrypt.self]),
         ("minisign", "minisign signatures (byte-compatible with minisign)", [MinisignKeygen.self, MinisignSign.self, MinisignVerify.self]),
+        ("directory", "the key directory: signed statements about parties", [DirectoryStatement.self, DirectoryCountersign.self,
+            DirectoryAppend.self, DirectoryShow.self, DirectoryWatchCommand.self, DirectoryVerifyEnrolment.self]),
     ] }
 
     /// Commands without a group: the report workflow.
