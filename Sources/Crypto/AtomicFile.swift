@@ -57,7 +57,7 @@ public final class AtomicFileSink: ByteSink {
     static let syncInterval = 16 << 20
     private var unsynced = 0
     private let syncQueue = DispatchQueue(label: "att-report.atomic-file-sync")
-    private let syncing = DispatchSemaphore(value: 1)
+    private let syncing = PipelinedWriter.semaphore(1)
 
     /// Makes the file durable and visible at `path`.
     public func commit() throws {

@@ -85,6 +85,26 @@ public struct MinisignSignature: Equatable, Sendable {
         return h.finalize()
     }
 
+    /// Verifies a prehashed signature against a BLAKE2b-512 digest computed elsewhere (while
+    /// streaming). Returns the trusted comment.
+    public func verify(digest: [UInt8], with key: MinisignPublicKey) throws -> String {
+        guard keyID == key.keyID else {
+            throw MinisignError.keyIDMismatch(signature: keyIDString, publicKey: key.keyIDString)
+        }
+        guard prehashed else { throw MinisignError.legacySignatureRefused }
+        precondition(digest.count == 64)
+        try checkSignatures(message: digest, key: key)
+        return trustedComment
+    }
+
+    private func checkSignatures(message: [UInt8], key: MinisignPublicKey) throws {
+        let ok = signature.withUnsafeBytes { s in message.withUnsafeBytes { m in key.publicKey.withUnsafeBytes { Sodium.ed25519Verify(s, message: m, publicKey: $0) } } }
+        guard ok else { throw MinisignError.invalidSignature }
+        let globalInput = signature + Array(trustedComment.utf8)
+        let gok = globalSignature.withUnsafeBytes { s in globalInput.withUnsafeBytes { m in key.publicKey.withUnsafeBytes { Sodium.ed25519Verify(s, message: m, publicKey: $0) } } }
+        guard gok else { throw MinisignError.invalidGlobalSignature }
+    }
+
     /// Legacy signatures sign the whole file, which must then fit in memory.
     public static let maxLegacyMessage = 64 << 20
 
@@ -101,11 +121,7 @@ public struct MinisignSignature: Equatable, Sendable {
             guard allowLegacy else { throw MinisignError.legacySignatureRefused }
             message = try source.readAll(limit: MinisignSignature.maxLegacyMessage)
         }
-        let ok = signature.withUnsafeBytes { s in message.withUnsafeBytes { m in key.publicKey.withUnsafeBytes { Sodium.ed25519Verify(s, message: m, publicKey: $0) } } }
-        guard ok else { throw MinisignError.invalidSignature }
-        let globalInput = signature + Array(trustedComment.utf8)
-        let gok = globalSignature.withUnsafeBytes { s in globalInput.withUnsafeBytes { m in key.publicKey.withUnsafeBytes { Sodium.ed25519Verify(s, message: m, publicKey: $0) } } }
-        guard gok else { throw MinisignError.invalidGlobalSignature }
+        try checkSignatures(message: message, key: key)
         return trustedComment
     }
 }

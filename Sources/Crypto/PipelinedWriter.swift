@@ -10,14 +10,22 @@ final class PipelinedWriter: @unchecked Sendable {
     private let sink: ByteSink
     private let queue = DispatchQueue(label: "att-report.stream-writer")
     private let free: [DispatchSemaphore]
-    private let lock = DispatchSemaphore(value: 1)
+    // Semaphores start at 0 and are signalled once: libdispatch traps if one is freed with a
+    // value below its initial value, which an error path between acquire and submit could do.
+    private let lock = PipelinedWriter.semaphore(1)
     private var firstError: Error?
     let buffers: [UnsafeMutableRawBufferPointer]
 
     init(sink: ByteSink, bufferSize: Int, count: Int = 2) {
         self.sink = sink
         buffers = (0..<count).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 64) }
-        free = (0..<count).map { _ in DispatchSemaphore(value: 1) }
+        free = (0..<count).map { _ in PipelinedWriter.semaphore(1) }
+    }
+
+    static func semaphore(_ value: Int) -> DispatchSemaphore {
+        let s = DispatchSemaphore(value: 0)
+        for _ in 0..<value { s.signal() }
+        return s
     }
 
     deinit {
