@@ -1,0 +1,151 @@
+import Crypto
+import Foundation
+import Vault
+
+/// `att-report seal | open | verify | inspect`: sealed envelopes (docs/FORMATS.md §6).
+enum EnvelopeOptions {
+    static let signature = Option(["-x", "--signature"], value: "SIG", help: "the outer signature (default SEALED.minisig)")
+
+    static func signature(_ args: ParsedArguments, sealed: String) throws -> MinisignSignature {
+        try MinisignSignature(parsing: try readSmallFile(args.value("-x") ?? sealed + ".minisig", limit: 64 * 1024))
+    }
+
+    static func describe(_ m: Manifest, verified: Bool) -> String {
+        """
+        \(verified ? "Verified" : "UNVERIFIED (nothing below is checked)") envelope \(m.id)
+          from:       \(m.from) (key \(m.keyID))
+          report:     \(m.type.rawValue) \(m.year), file \(m.fileName)
+          disclosure: \(m.level.rawValue)\(m.to.isEmpty ? "" : " to " + m.to.map(\.rawValue).joined(separator: ","))
+          sealed at:  \(m.time)\(m.supersedes.map { "\n  supersedes: \($0)" } ?? "")
+
+        """
+    }
+}
+
+struct Seal: Command {
+    static let name = "seal"
+    static let summary = "sign, encrypt to the readers the disclosure level names, and sign again"
+    static let usage = "--party CODE --type TYPE --year YYYY [--level LEVEL] [--to CODES] [--include-secretariat] [-o SEALED] FILE"
+    static let options: [Option] = [
+        Option(["--party"], value: "CODE", help: "the sending party (its key signs)"),
+        Option(["--label"], value: "LABEL", help: "which of its keys signs (default: its only key)"),
+        Option(["--type"], value: "TYPE", help: "initial, annual, amendment, message, assistance-request, assistance-offer"),
+        Option(["--year"], value: "YYYY", help: "the reporting year"),
+        Option(["--level"], value: "LEVEL", help: "public, states-parties, secretariat or selected (default: the party's preference, else states-parties)"),
+        Option(["--to"], value: "CODES", help: "selected: the parties, comma-separated"),
+        Option(["--include-secretariat"], help: "give the Secretariat a key for states-parties or selected"),
+        Option(["--supersedes"], value: "ID", help: "the envelope this one amends"),
+        Option(["-o", "--output"], value: "SEALED", help: "the sealed file (default FILE.att); its signature goes to SEALED.minisig"),
+        DirectoryOptions.directory, KeystoreOptions.home, Passphrase.fileOption,
+    ]
+
+    static func run(_ args: ParsedArguments) throws {
+        guard let file = try args.positionals(max: 1).first else { throw UsageError("name the report FILE") }
+        let party = try KeystoreOptions.party(args)!
+        guard let typeName = args.value("--type"), let type = ReportType(rawValue: typeName) else { throw UsageError("--type: give a report type") }
+        guard let yearText = args.value("--year"), let year = Int(yearText), (1000...9999).contains(year) else { throw UsageError("--year YYYY is required") }
+        var level: DisclosureLevel?
+        if let l = args.value("--level") {
+            guard let parsed = DisclosureLevel(rawValue: l) else { throw UsageError("--level: \"\(l)\" is not a disclosure level") }
+            level = parsed
+        }
+        let selected = try (args.value("--to")?.split(separator: ",").map(String.init) ?? []).map { code -> PartyCode in
+            guard let c = try? PartyCode(code) else { throw UsageError("--to: \"\(code)\" is not a party code") }
+            return c
+        }
+        if !selected.isEmpty, level == nil { level = .selected }
+        let directory = try DirectoryOptions.local(args).state()
+        let time = DirectoryOptions.now()
+        let chosen = level ?? Disclosure.defaultLevel(directory: directory, sender: party, type: type)
+        let recipients = try Disclosure.resolve(directory: directory, sender: party, level: chosen, selected: selected,
+                                                includeSecretariat: args.has("--include-secretariat"), at: time)
+        // Say who will be able to read it, before anything is sealed.
+        CLI.note("Disclosure \(chosen.rawValue)" + (level == nil ? " (\(party)'s preference for \(type.rawValue) reports, or the default)" : "")
+                 + (recipients.isEmpty ? ": signed, not encrypted; anyone can read it" : ", readable by:"))
+        for r in recipients { CLI.note("  \(r.party)  key \(r.keyID)  \(r.recipient.encoded)") }
+
+        let signer = try DirectoryOptions.signer(args, party: party)
+        let source = try FileSource(path: file)
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? UInt64 else {
+            throw Failure("cannot read the size of \(file)")
+        }
+        let sealedPath = args.value("-o") ?? file + ".att"
+        let sealedFile = try AtomicFileSink(path: sealedPath, overwrite: false)
+        let signatureFile = try AtomicFileSink(path: sealedPath + ".minisig", overwrite: false)
+        let sealed = try Envelope.seal(report: source, reportSize: size, fileName: (file as NSString).lastPathComponent, sender: party,
+                                       signingKey: signer.key, type: type, year: year, level: chosen, recipients: recipients,
+                                       supersedes: args.value("--supersedes"), time: time, directory: directory, to: sealedFile)
+        try signatureFile.write(sealed.outerSignature.encodeFile())
+        try sealedFile.commit()
+        do { try signatureFile.commit() } catch { unlink(sealedPath); throw error }
+        FileHandle.standardOutput.write(Data("Sealed \(sealed.manifest.id): \(sealedPath) and \(sealedPath).minisig\n".utf8))
+    }
+}
+
+struct Open: Command {
+    static let name = "open"
+    static let summary = "check an envelope completely and, only then, write its report"
+    static let usage = "--party CODE [-o OUT] [-x SIG] SEALED"
+    static let options: [Option] = [
+        Option(["--party"], value: "CODE", help: "the reading party (all its keys in the keystore are tried)"),
+        Option(["-o", "--output"], value: "OUT", help: "where to write the report (default: its file name, here)"),
+        EnvelopeOptions.signature, DirectoryOptions.directory, KeystoreOptions.home, Passphrase.fileOption,
+    ]
+
+    static func run(_ args: ParsedArguments) throws {
+        guard let sealedPath = try args.positionals(max: 1).first else { throw UsageError("name the SEALED file") }
+        let party = try KeystoreOptions.party(args)!
+        let signature = try EnvelopeOptions.signature(args, sealed: sealedPath)
+        let directory = try DirectoryOptions.local(args).state()
+        let store = KeystoreOptions.keystore(args)
+        var identities: [ReaderIdentity] = []
+        for label in store.labels(party: party) {
+            let id = try store.identity(party: party, label: label) { try Passphrase.read(args, prompt: "Passphrase for \(party)/\(label): ") }
+            let (pub, _) = try store.publicKey(party: party, label: label)
+            identities.append(ReaderIdentity(party: party, keyID: pub.keyIDString, identity: id))
+        }
+        var outputPath = args.value("-o")
+        let opened = try Envelope.open(sealed: try FileSource(path: sealedPath), signature: signature, directory: directory,
+                                       identities: identities, output: { manifest in
+            let path = outputPath ?? manifest.fileName
+            outputPath = path
+            return try AtomicFileSink(path: path, overwrite: false)
+        })
+        let m = opened.manifest
+        let text = EnvelopeOptions.describe(m, verified: true)
+            + "  signed by:  \(opened.signer.party) key \(opened.signer.key.keyID) (outer and inner signatures)\n"
+            + "Report written to \(outputPath ?? m.fileName) (\(opened.reportSize) bytes)\n"
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+}
+
+struct Verify: Command {
+    static let name = "verify"
+    static let summary = "check an envelope's outer signature, signer and manifest, without any secret key (auditors)"
+    static let usage = "[-x SIG] [--directory DIR] SEALED"
+    static let options: [Option] = [EnvelopeOptions.signature, DirectoryOptions.directory, KeystoreOptions.home]
+
+    static func run(_ args: ParsedArguments) throws {
+        guard let sealedPath = try args.positionals(max: 1).first else { throw UsageError("name the SEALED file") }
+        let v = try Envelope.verify(sealed: try FileSource(path: sealedPath), signature: try EnvelopeOptions.signature(args, sealed: sealedPath),
+                                    directory: try DirectoryOptions.local(args).state())
+        let text = EnvelopeOptions.describe(v.manifest, verified: true)
+            + "  signed by:  \(v.signer.party) key \(v.signer.key.keyID), valid at sealing time; \(v.sealedSize) sealed bytes\n"
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+}
+
+struct Inspect: Command {
+    static let name = "inspect"
+    static let summary = "show what an envelope's signature claims, WITHOUT checking it"
+    static let usage = "[-x SIG] SEALED"
+    static let options: [Option] = [EnvelopeOptions.signature]
+
+    static func run(_ args: ParsedArguments) throws {
+        guard let sealedPath = try args.positionals(max: 1).first else { throw UsageError("name the SEALED file") }
+        let u = try Envelope.inspect(signature: try EnvelopeOptions.signature(args, sealed: sealedPath))
+        let text = EnvelopeOptions.describe(u.manifest, verified: false)
+            + "  claims key: \(u.signatureKeyID); declares \(u.declaredSealedSize) sealed bytes\nRun 'att-report verify' to check it.\n"
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+}
