@@ -16,9 +16,9 @@ enum DirectoryOptions {
         let labels = store.labels(party: party)
         let label: String
         if let l = args.value(labelOption) { label = l } else {
+            guard !labels.isEmpty else { throw Failure("no key for \(party) in \(store.home.path) (att-report keygen --party \(party))") }
             guard labels.count == 1 else {
-                throw UsageError(labels.isEmpty ? "no key for \(party) in \(store.home.path) (att-report keygen --party \(party))"
-                                                : "\(party) has several keys (\(labels.joined(separator: ", "))); choose one with \(labelOption)")
+                throw UsageError("\(party) has several keys (\(labels.joined(separator: ", "))); choose one with \(labelOption)")
             }
             label = labels[0]
         }

@@ -43,7 +43,8 @@ struct Seal: Command {
         guard let file = try args.positionals(max: 1).first else { throw UsageError("name the report FILE") }
         let party = try KeystoreOptions.party(args)!
         guard let typeName = args.value("--type"), let type = ReportType(rawValue: typeName) else { throw UsageError("--type: give a report type") }
-        guard let yearText = args.value("--year"), let year = Int(yearText), (1000...9999).contains(year) else { throw UsageError("--year YYYY is required") }
+        guard let yearText = args.value("--year"), yearText.utf8.count == 4, yearText.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+              let year = Int(yearText), year >= 1000 else { throw UsageError("--year YYYY (four digits) is required") }
         var level: DisclosureLevel?
         if let l = args.value("--level") {
             guard let parsed = DisclosureLevel(rawValue: l) else { throw UsageError("--level: \"\(l)\" is not a disclosure level") }
@@ -54,17 +55,15 @@ struct Seal: Command {
             return c
         }
         if !selected.isEmpty, level == nil { level = .selected }
-        let directory = try DirectoryOptions.local(args).state()
-        let time = DirectoryOptions.now()
-        let chosen = level ?? Disclosure.defaultLevel(directory: directory, sender: party, type: type)
-        let recipients = try Disclosure.resolve(directory: directory, sender: party, level: chosen, selected: selected,
-                                                includeSecretariat: args.has("--include-secretariat"), at: time)
-        // Say who will be able to read it, before anything is sealed.
-        CLI.note("Disclosure \(chosen.rawValue)" + (level == nil ? " (\(party)'s preference for \(type.rawValue) reports, or the default)" : "")
-                 + (recipients.isEmpty ? ": signed, not encrypted; anyone can read it" : ", readable by:"))
-        for r in recipients { CLI.note("  \(r.party)  key \(r.keyID)  \(r.recipient.encoded)") }
-
-        let signer = try DirectoryOptions.signer(args, party: party)
+        if args.has("--include-secretariat"), level == .public || level == .secretariat {
+            throw UsageError("--include-secretariat only applies to states-parties and selected")
+        }
+        let fileName = (file as NSString).lastPathComponent
+        guard Manifest.isValidFileName(fileName) else {
+            throw UsageError("the report's file name \"\(fileName)\" cannot go in a manifest: use letters, digits, '.', '_' and '-' (1-92, not starting with '.' or '-')")
+        }
+        if let s = args.value("--supersedes"), !Manifest.isValidID(s) { throw UsageError("--supersedes: \"\(s)\" is not an envelope id") }
+        // Everything that can fail before sealing is checked before the readers are announced.
         let source = try FileSource(path: file)
         guard let size = (try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? UInt64 else {
             throw Failure("cannot read the size of \(file)")
@@ -72,7 +71,19 @@ struct Seal: Command {
         let sealedPath = args.value("-o") ?? file + ".att"
         let sealedFile = try AtomicFileSink(path: sealedPath, overwrite: false)
         let signatureFile = try AtomicFileSink(path: sealedPath + ".minisig", overwrite: false)
-        let sealed = try Envelope.seal(report: source, reportSize: size, fileName: (file as NSString).lastPathComponent, sender: party,
+        let directory = try DirectoryOptions.local(args).state()
+        let time = DirectoryOptions.now()
+        let preferred = directory.parties[party]?.preferences[type]
+        let chosen = level ?? Disclosure.defaultLevel(directory: directory, sender: party, type: type)
+        let recipients = try Disclosure.resolve(directory: directory, sender: party, level: chosen, selected: selected,
+                                                includeSecretariat: args.has("--include-secretariat"), at: time)
+        // Say who will be able to read it, before anything is sealed.
+        CLI.note("Disclosure \(chosen.rawValue)" + (level != nil ? "" : preferred != nil ? " (\(party)'s preference for \(type.rawValue) reports)" : " (the default)")
+                 + (recipients.isEmpty ? ": signed, not encrypted; anyone can read it" : ", readable by:"))
+        for r in recipients { CLI.note("  \(r.party)  key \(r.keyID)  \(r.recipient.encoded)") }
+
+        let signer = try DirectoryOptions.signer(args, party: party)
+        let sealed = try Envelope.seal(report: source, reportSize: size, fileName: fileName, sender: party,
                                        signingKey: signer.key, type: type, year: year, level: chosen, recipients: recipients,
                                        supersedes: args.value("--supersedes"), time: time, directory: directory, to: sealedFile)
         try signatureFile.write(sealed.outerSignature.encodeFile())

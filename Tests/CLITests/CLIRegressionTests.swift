@@ -53,4 +53,17 @@ struct CLIRegressionTests {
         expectCLIError(r, status: 64)
         #expect(!dir.exists("m.age"))
     }
+
+    @Test("seal: a missing key is a failure (1); meaningless flag combinations and years are usage errors (64)")
+    func sealArgumentChecks() async throws {
+        let dir = try TempDirectory()
+        let report = try dir.write("r.csv", "x")
+        let home = dir.path("empty-home")
+        let directory = Vectors.packageRoot.appendingPathComponent("keys-example/directory").path
+        let base = ["seal", "--home", home, "--directory", directory, "--party", "FRA", "--type", "annual"]
+        expectCLIError(try await att(base + ["--year", "2025", "-o", dir.path("a.att"), report]), status: 1)
+        expectCLIError(try await att(base + ["--year", "+2025", report]), status: 64)
+        expectCLIError(try await att(base + ["--year", "2025", "--level", "public", "--include-secretariat", report]), status: 64)
+        #expect(try dir.listing() == ["r.csv"])
+    }
 }
