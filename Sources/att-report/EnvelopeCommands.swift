@@ -77,12 +77,12 @@ struct Seal: Command {
         let chosen = level ?? Disclosure.defaultLevel(directory: directory, sender: party, type: type)
         let recipients = try Disclosure.resolve(directory: directory, sender: party, level: chosen, selected: selected,
                                                 includeSecretariat: args.has("--include-secretariat"), at: time)
+        let signer = try DirectoryOptions.signer(args, party: party)
         // Say who will be able to read it, before anything is sealed.
         CLI.note("Disclosure \(chosen.rawValue)" + (level != nil ? "" : preferred != nil ? " (\(party)'s preference for \(type.rawValue) reports)" : " (the default)")
                  + (recipients.isEmpty ? ": signed, not encrypted; anyone can read it" : ", readable by:"))
         for r in recipients { CLI.note("  \(r.party)  key \(r.keyID)  \(r.recipient.encoded)") }
 
-        let signer = try DirectoryOptions.signer(args, party: party)
         let sealed = try Envelope.seal(report: source, reportSize: size, fileName: fileName, sender: party,
                                        signingKey: signer.key, type: type, year: year, level: chosen, recipients: recipients,
                                        supersedes: args.value("--supersedes"), time: time, directory: directory, to: sealedFile)
