@@ -85,7 +85,8 @@ struct DirectoryStatement: Command {
         case .revokeKey:
             statement = try Statement.revokeKey(party: party, keyID: try required("--key-id"), reason: args.value("--reason") ?? "unspecified", time: time)
         case .setContacts:
-            statement = try Statement.setContacts(party: party, document: try readSmallFile(try required("--contacts")), time: time)
+            let document = try ContactsDocument(parsing: try readSmallFile(try required("--contacts"), limit: ContactsDocument.maxSize))
+            statement = try Statement.setContacts(party: party, sha256: document.sha256, time: time)
         case .setPreference:
             var prefs: [ReportType: DisclosureLevel] = [:]
             for p in args.all("--preference") {

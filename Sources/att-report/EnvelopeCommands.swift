@@ -25,9 +25,9 @@ enum EnvelopeOptions {
 struct Seal: Command {
     static let name = "seal"
     static let summary = "sign, encrypt to the readers the disclosure level names, and sign again"
-    static let usage = "--party CODE --type TYPE --year YYYY [--level LEVEL] [--to CODES] [--include-secretariat] [-o SEALED] FILE"
+    static let usage = "[--party CODE] --type TYPE --year YYYY [--level LEVEL] [--to CODES] [--include-secretariat] [-o SEALED] FILE"
     static let options: [Option] = [
-        Option(["--party"], value: "CODE", help: "the sending party (its key signs)"),
+        Option(["--party"], value: "CODE", help: "the sending party (its key signs); default: the keystore's only party"),
         Option(["--label"], value: "LABEL", help: "which of its keys signs (default: its only key)"),
         Option(["--type"], value: "TYPE", help: "initial, annual, amendment, message, assistance-request, assistance-offer"),
         Option(["--year"], value: "YYYY", help: "the reporting year"),
@@ -41,7 +41,7 @@ struct Seal: Command {
 
     static func run(_ args: ParsedArguments) throws {
         guard let file = try args.positionals(max: 1).first else { throw UsageError("name the report FILE") }
-        let party = try KeystoreOptions.party(args)!
+        let party = try KeystoreOptions.partyOrOnly(args)
         guard let typeName = args.value("--type"), let type = ReportType(rawValue: typeName) else { throw UsageError("--type: give a report type") }
         guard let yearText = args.value("--year"), yearText.utf8.count == 4, yearText.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
               let year = Int(yearText), year >= 1000 else { throw UsageError("--year YYYY (four digits) is required") }
@@ -96,16 +96,16 @@ struct Seal: Command {
 struct Open: Command {
     static let name = "open"
     static let summary = "check an envelope completely and, only then, write its report"
-    static let usage = "--party CODE [-o OUT] [-x SIG] SEALED"
+    static let usage = "[--party CODE] [-o OUT] [-x SIG] SEALED"
     static let options: [Option] = [
-        Option(["--party"], value: "CODE", help: "the reading party (all its keys in the keystore are tried)"),
+        Option(["--party"], value: "CODE", help: "the reading party, all its keys tried; default: the keystore's only party"),
         Option(["-o", "--output"], value: "OUT", help: "where to write the report (default: its file name, here)"),
         EnvelopeOptions.signature, DirectoryOptions.directory, KeystoreOptions.home, Passphrase.fileOption,
     ]
 
     static func run(_ args: ParsedArguments) throws {
         guard let sealedPath = try args.positionals(max: 1).first else { throw UsageError("name the SEALED file") }
-        let party = try KeystoreOptions.party(args)!
+        let party = try KeystoreOptions.partyOrOnly(args)
         let signature = try EnvelopeOptions.signature(args, sealed: sealedPath)
         let directory = try DirectoryOptions.local(args).state()
         let store = KeystoreOptions.keystore(args)

@@ -16,6 +16,17 @@ enum KeystoreOptions {
         guard let code = try? PartyCode(p) else { throw UsageError("--party: \"\(p)\" is not a three-letter party code") }
         return code
     }
+    /// `--party`, or the only party whose keys are in the keystore.
+    static func partyOrOnly(_ args: ParsedArguments) throws -> PartyCode {
+        if let p = try party(args, required: false) { return p }
+        let parties = keystore(args).parties()
+        guard parties.count == 1 else {
+            throw UsageError(parties.isEmpty ? "--party CODE is required (the keystore holds no keys)"
+                                             : "--party CODE is required (the keystore holds keys of \(parties.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return parties[0]
+    }
+
     static func time(_ text: String?, flag: String) throws -> UTCTime? {
         guard let text else { return nil }
         guard let t = try? UTCTime(parsing: text) else { throw UsageError("\(flag): \"\(text)\" is not a time like 2026-12-04T10:00:00Z") }
