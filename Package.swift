@@ -12,11 +12,12 @@ let package = Package(
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
 
         // att-report -> Relay -> Vault -> Crypto -> C shims
         .target(name: "Crypto", dependencies: ["CSodium"]),
         .target(name: "Vault", dependencies: ["Crypto"]),
-        .target(name: "Relay", dependencies: ["Vault", "Crypto", "CSQLite"]),
+        .target(name: "Relay", dependencies: ["Vault", "Crypto", "CSQLite", "CMicroHTTPD"]),
         .executableTarget(name: "att-report", dependencies: ["Relay", "Vault", "Crypto"]),
         // Load generator and benchmark for the transparency log (crash tests, make bench).
         .executableTarget(name: "att-logbench", dependencies: ["Relay", "Crypto"]),
@@ -25,7 +26,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["CZlib"], path: "Tests/TestSupport"),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Crypto", "TestSupport"]),
-        .testTarget(name: "RelayTests", dependencies: ["Relay", "Crypto", "TestSupport"]),
+        .testTarget(name: "RelayTests", dependencies: ["Relay", "Vault", "Crypto", "TestSupport"]),
         .testTarget(name: "VaultTests", dependencies: ["Vault", "Crypto", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
