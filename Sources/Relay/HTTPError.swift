@@ -30,6 +30,8 @@ public enum HTTPError: Error, Equatable, Sendable, CustomStringConvertible {
     /// 503: the relay cannot take the request now (shutting down, nonce cache full, store
     /// unavailable); retry after the given seconds if any.
     case unavailable(retryAfter: Int?)
+    /// 501: the route exists but this relay does not serve it yet.
+    case notImplemented
 
     public enum BadRequest: String, Equatable, Sendable, CaseIterable {
         case malformedTarget = "the request target is not an absolute path"
@@ -103,6 +105,7 @@ public enum HTTPError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unprocessable: return 422
         case .tooManyRequests: return 429
         case .unavailable: return 503
+        case .notImplemented: return 501
         }
     }
 
@@ -123,6 +126,7 @@ public enum HTTPError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .unprocessable(r): return "refused: \(r.rawValue)"
         case .tooManyRequests: return "too many requests"
         case .unavailable: return "service unavailable"
+        case .notImplemented: return "not implemented"
         }
     }
 
@@ -193,6 +197,7 @@ public struct HTTPErrorResponse: Equatable, Sendable {
         case 422: return "Unprocessable Content"
         case 429: return "Too Many Requests"
         case 500: return "Internal Server Error"
+        case 501: return "Not Implemented"
         case 503: return "Service Unavailable"
         default: return "Status \(status)"
         }
