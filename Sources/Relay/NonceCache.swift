@@ -1,4 +1,4 @@
-import Synchronization
+import Foundation
 
 /// The nonces of accepted requests, remembered until their request could no longer be
 /// accepted (docs/FORMATS.md §7.2): a replay inside the time window finds its nonce here.
@@ -10,7 +10,9 @@ import Synchronization
 /// are not monotonic in insertion order (request times vary within the window), so an
 /// entry behind a later-expiring one may be kept a little longer, never shorter; a
 /// lookup treats any expired entry as absent. Thread-safe.
-public final class NonceCache: Sendable {
+public final class NonceCache: @unchecked Sendable {
+    // @unchecked: `state` is only touched inside `withState`, under `lock`. (An NSLock, not
+    // Synchronization.Mutex: ThreadSanitizer understands pthread locks, not futexes.)
     /// A nonce as scoped to the key that signed it: 16 nonce bytes and the 8-byte key id.
     public struct Key: Hashable, Sendable {
         let n0: UInt64, n1: UInt64, keyID: UInt64
@@ -65,7 +67,14 @@ public final class NonceCache: Sendable {
     }
 
     public let capacity: Int
-    private let state = Mutex(State())
+    private var state = State()
+    private let lock = NSLock()
+
+    private func withState<R>(_ body: (inout State) -> R) -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&state)
+    }
 
     /// One million entries take about 100 MB at most; a relay taking 2,000 signed requests
     /// a second with a 300-second window needs 600,000.
@@ -79,7 +88,7 @@ public final class NonceCache: Sendable {
     /// Remembers `key` until `expires` (inclusive, in the same seconds as `now`) unless it
     /// is already live. Check and insertion are one atomic step.
     public func insert(_ key: Key, expires: Int64, now: Int64) -> Outcome {
-        state.withLock { s in
+        withState { s in
             s.dropExpired(now: now)
             if let e = s.live[key], e >= now { return .replayed }
             if expires < now { return .fresh }  // dead on arrival: nothing to remember
@@ -92,12 +101,12 @@ public final class NonceCache: Sendable {
 
     /// Whether `key` is live at `now` (for tests and diagnostics).
     public func contains(_ key: Key, now: Int64) -> Bool {
-        state.withLock { s in s.live[key].map { $0 >= now } ?? false }
+        withState { s in s.live[key].map { $0 >= now } ?? false }
     }
 
     /// Entries held, live or not yet dropped.
-    public var count: Int { state.withLock { $0.count } }
+    public var count: Int { withState { $0.count } }
 
     /// Drops every entry that expired before `now`.
-    public func purge(now: Int64) { state.withLock { $0.dropExpired(now: now) } }
+    public func purge(now: Int64) { withState { $0.dropExpired(now: now) } }
 }
