@@ -7,6 +7,15 @@ public enum SHA256 {
     }
 }
 
+/// Streaming SHA-256, for hashing uploads and files as they pass.
+public final class SHA256Hasher {
+    private let state = Sodium.SHA256Stream()
+    public init() {}
+    public func update(_ data: UnsafeRawBufferPointer) { state.update(data) }
+    public func update<D: BorrowableBytes>(_ data: D) { data.withUnsafeBytes { state.update($0) } }
+    public func finalize() -> [UInt8] { state.finalize() }
+}
+
 public enum HMACSHA256 {
     public static func authenticate(key: UnsafeRawBufferPointer, message: UnsafeRawBufferPointer) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)

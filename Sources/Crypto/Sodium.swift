@@ -165,6 +165,21 @@ enum Sodium {
         withUnsafeMutableBytes(of: &state) { memzero($0) }
     }
 
+    /// Streaming SHA-256 (libsodium's state needs no special alignment).
+    final class SHA256Stream {
+        private var state = crypto_hash_sha256_state()
+        init() { Sodium.ensureInitialised(); _ = crypto_hash_sha256_init(&state) }
+        func update(_ bytes: UnsafeRawBufferPointer) {
+            guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+            _ = crypto_hash_sha256_update(&state, base.assumingMemoryBound(to: UInt8.self), UInt64(bytes.count))
+        }
+        func finalize() -> [UInt8] {
+            var out = [UInt8](repeating: 0, count: 32)
+            out.withUnsafeMutableBytes { _ = crypto_hash_sha256_final(&state, $0.baseAddress!.assumingMemoryBound(to: UInt8.self)) }
+            return out
+        }
+    }
+
     // MARK: BLAKE2b
 
     /// Streaming BLAKE2b. libsodium wants the state 64-byte aligned, so it lives in its own

@@ -32,6 +32,8 @@ public enum RelayConfigError: Error, Equatable, CustomStringConvertible {
 ///     <data>/directory.db      the directory log
 ///     <data>/submissions.skey  the submissions log's note signer key, mode 0600
 ///     <data>/directory.skey    the directory log's note signer key, mode 0600
+///     <data>/envelopes/        the envelopes, content-addressed (EnvelopeStore)
+///     <data>/envelopes.db      the envelopes' index
 ///
 /// Each log's origin, and its key's name, is `<relay name>/<log>`.
 public struct RelayConfig: Sendable {
@@ -97,7 +99,8 @@ public struct RelayConfig: Sendable {
         return key
     }
 
-    /// Creates the data directory and keys if needed and opens both logs.
+    /// Creates the data directory and keys if needed and opens both logs and the envelope
+    /// store (matching any leaf appended just before a crash with its envelope).
     public func openLogs() throws -> RelayLogs {
         try prepareDataDirectory()
         func open(_ log: LogName) throws -> (LogStore, NoteCheckpointSigner) {
@@ -106,8 +109,11 @@ public struct RelayConfig: Sendable {
         }
         let (submissions, submissionsSigner) = try open(.submissions)
         let (directory, directorySigner) = try open(.directory)
+        let envelopes = try EnvelopeStore(dataDirectory: dataDirectory)
+        try envelopes.recover(log: submissions)
         return RelayLogs(submissions: submissions, submissionsKey: submissionsSigner.verifierKey,
-                         directory: directory, directoryKey: directorySigner.verifierKey)
+                         directory: directory, directoryKey: directorySigner.verifierKey,
+                         envelopes: envelopes, submissionsAppender: LogAppender(store: submissions))
     }
 }
 
@@ -117,6 +123,10 @@ public struct RelayLogs: Sendable {
     public let submissionsKey: NoteVerifierKey
     public let directory: LogStore
     public let directoryKey: NoteVerifierKey
+    /// The envelopes whose leaves are in the submissions log.
+    public let envelopes: EnvelopeStore
+    /// Group commit for the submissions log: every envelope leaf goes through it.
+    public let submissionsAppender: LogAppender
 
     public func store(_ log: LogName) -> LogStore {
         switch log {

@@ -1,0 +1,301 @@
+import Crypto
+import Foundation
+import Vault
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One envelope the relay holds: its index row.
+public struct StoredEnvelope: Equatable, Sendable {
+    public let id: String
+    public let sender: PartyCode
+    public let level: DisclosureLevel
+    public let type: ReportType
+    public let year: Int
+    /// The parties of `to=` (empty for `public`).
+    public let recipients: [PartyCode]
+    public let supersedes: String?
+    public let sealedSHA256: [UInt8]
+    public let sealedSize: UInt64
+    /// The outer signature file, byte for byte.
+    public let signature: [UInt8]
+    /// Its submissions-log index, nil while its leaf is being appended.
+    public let logIndex: UInt64?
+    /// The size of the first checkpoint that covers the leaf (the receipt's checkpoint).
+    public let checkpointSize: UInt64?
+    /// When the relay received it (POSIX seconds).
+    public let received: Int64
+
+    /// §7.4: a `public` envelope is for everyone; any other only for its sender's party
+    /// and the parties in `to=`.
+    public func isVisible(to party: PartyCode?) -> Bool {
+        if level == .public { return true }
+        guard let party else { return false }
+        return party == sender || recipients.contains(party)
+    }
+
+    /// The submissions log's leaf for this envelope: SHA-256 of the outer signature file
+    /// (docs/FORMATS.md §3.12).
+    public var leaf: [UInt8] { SHA256.hash(signature) }
+}
+
+/// The relay's envelopes (docs/FORMATS.md §3.12): content-addressed files and an index.
+///
+///     <data>/envelopes/<sha256 hex of the sealed file>.sealed   the sealed file
+///     <data>/envelopes/<sha256 hex of the sealed file>.minisig  its outer signature
+///     <data>/envelopes/tmp/                                     uploads in progress
+///     <data>/envelopes.db                                       the index (SQLite, WAL)
+///
+/// Files are written to a temporary file, fsynced and linked into place (never over an
+/// existing file), and the directory fsynced, before their index row is committed.
+/// Thread-safe: every database use is under one lock.
+public final class EnvelopeStore: @unchecked Sendable {
+    // @unchecked: `db` and `inFlight` are only used under `lock`.
+    public let directory: String
+    public let temporaryDirectory: String
+    private let db: SQLiteDatabase
+    private let lock = NSLock()
+    private var inFlight: Set<String> = []
+
+    static let columns = "id, sender, level, type, year, recipients, supersedes, sealed_sha256, sealed_size, signature, log_index, checkpoint_size, received"
+
+    public init(dataDirectory: URL) throws {
+        directory = dataDirectory.appendingPathComponent("envelopes").path
+        temporaryDirectory = directory + "/tmp"
+        try FileManager.default.createDirectory(atPath: temporaryDirectory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        // Uploads cut off by a crash leave only temporary files: nothing refers to them.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: temporaryDirectory)) ?? [] {
+            unlink(temporaryDirectory + "/" + name)
+        }
+        db = try SQLiteDatabase(path: dataDirectory.appendingPathComponent("envelopes.db").path)
+        try db.execute("""
+            PRAGMA journal_mode = WAL;
+            PRAGMA synchronous = FULL;
+            CREATE TABLE IF NOT EXISTS envelopes (
+                id TEXT PRIMARY KEY,
+                sender TEXT NOT NULL,
+                level TEXT NOT NULL,
+                type TEXT NOT NULL,
+                year INTEGER NOT NULL,
+                recipients TEXT NOT NULL,
+                supersedes TEXT,
+                sealed_sha256 BLOB NOT NULL UNIQUE,
+                sealed_size INTEGER NOT NULL,
+                signature BLOB NOT NULL,
+                log_index INTEGER UNIQUE,
+                checkpoint_size INTEGER,
+                received INTEGER NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS envelopes_by_log_index ON envelopes(log_index);
+            """)
+    }
+
+    public func sealedPath(_ sha: [UInt8]) -> String { "\(directory)/\(hexString(sha)).sealed" }
+    public func signaturePath(_ sha: [UInt8]) -> String { "\(directory)/\(hexString(sha)).minisig" }
+
+    /// A new temporary file for an upload: its path and an open descriptor.
+    func makeTemporaryFile() throws -> (path: String, fd: Int32) {
+        var template = Array("\(temporaryDirectory)/upload-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw IOError.open(path: temporaryDirectory, reason: String(cString: strerror(errno))) }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        _ = fchmod(fd, 0o600)
+        return (String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self), fd)
+    }
+
+    // MARK: - Reading
+
+    private func row(_ s: SQLiteDatabase.Statement) throws -> StoredEnvelope {
+        let recipients = s.text(5)
+        return StoredEnvelope(
+            id: s.text(0), sender: try PartyCode(s.text(1)), level: try DisclosureLevel(parsing: s.text(2)),
+            type: try ReportType(parsing: s.text(3)), year: Int(s.int64(4)),
+            recipients: recipients.isEmpty ? [] : try recipients.split(separator: ",").map { try PartyCode(String($0)) },
+            supersedes: s.isNull(6) ? nil : s.text(6), sealedSHA256: s.blob(7), sealedSize: UInt64(s.int64(8)),
+            signature: s.blob(9), logIndex: s.isNull(10) ? nil : UInt64(s.int64(10)),
+            checkpointSize: s.isNull(11) ? nil : UInt64(s.int64(11)), received: s.int64(12))
+    }
+
+    private func one(_ sql: String, bind: (SQLiteDatabase.Statement) throws -> Void) throws -> StoredEnvelope? {
+        let s = try db.prepare(sql)
+        defer { s.reset() }
+        try bind(s)
+        return try s.step() ? row(s) : nil
+    }
+
+    private func lookup(id: String) throws -> StoredEnvelope? {
+        try one("SELECT \(Self.columns) FROM envelopes WHERE id = ?") { try $0.bind(1, id) }
+    }
+
+    private func lookup(sealedSHA256: [UInt8]) throws -> StoredEnvelope? {
+        try one("SELECT \(Self.columns) FROM envelopes WHERE sealed_sha256 = ?") { try $0.bind(1, sealedSHA256) }
+    }
+
+    /// The envelope with this id, if its leaf is in the log (an envelope still being
+    /// appended is not served yet).
+    public func envelope(id: String) throws -> StoredEnvelope? {
+        try lock.withLock { try lookup(id: id) }.flatMap { $0.logIndex == nil ? nil : $0 }
+    }
+
+    /// Logged envelopes at log index `since` or later, in log order, that pass `include`,
+    /// at most `limit` of them.
+    public func list(since: UInt64, limit: Int, include: (StoredEnvelope) -> Bool) throws -> [StoredEnvelope] {
+        try lock.withLock {
+            var out: [StoredEnvelope] = []
+            var from = Int64(clamping: since)
+            let s = try db.prepare("SELECT \(Self.columns) FROM envelopes WHERE log_index >= ? ORDER BY log_index LIMIT 1000")
+            while out.count < limit {
+                try s.bind(1, from)
+                var batch: [StoredEnvelope] = []
+                do {
+                    defer { s.reset() }
+                    while try s.step() { batch.append(try row(s)) }
+                }
+                for e in batch where include(e) {
+                    out.append(e)
+                    if out.count == limit { break }
+                }
+                guard batch.count == 1000, let last = batch.last?.logIndex else { break }
+                from = Int64(last) + 1
+            }
+            return out
+        }
+    }
+
+    // MARK: - Writing
+
+    /// What `claim` found.
+    public enum Claim: Equatable, Sendable {
+        /// New: the files are stored and the row inserted without a log index; the caller
+        /// appends the leaf and then calls `recordLogIndex`.
+        case claimed
+        /// The same envelope (id, sealed file and signature) is already logged.
+        case held(StoredEnvelope)
+    }
+
+    /// Checks an upload against what is held (§7.3: 409s) and, if it is new, stores it
+    /// durably: the sealed file from `temporaryPath` (linked into place) and the signature,
+    /// then the index row. The caller removes `temporaryPath` afterwards, whatever happened.
+    public func claim(_ e: StoredEnvelope, temporaryPath: String) throws -> Claim {
+        try lock.withLock {
+            if let held = try lookup(id: e.id) {
+                guard held.sealedSHA256 == e.sealedSHA256, held.signature == e.signature else {
+                    throw HTTPError.conflict(.idInUse)
+                }
+                if held.logIndex != nil { return .held(held) }
+                // Stored, but its leaf was never appended (a crash, or another upload of the
+                // same envelope in flight).
+                if inFlight.contains(e.id) { throw HTTPError.unavailable(retryAfter: 1) }
+                inFlight.insert(e.id)
+                return .claimed
+            }
+            if let held = try lookup(sealedSHA256: e.sealedSHA256) {
+                throw held.sender == e.sender ? HTTPError.conflict(.idInUse) : HTTPError.conflict(.ciphertextHeldForAnotherSender)
+            }
+            if let s = e.supersedes {
+                guard let old = try lookup(id: s), old.logIndex != nil, old.sender == e.sender, old.type == e.type,
+                      old.year == e.year else { throw HTTPError.conflict(.supersededMismatch) }
+            }
+            try place(temporaryPath, at: sealedPath(e.sealedSHA256))
+            try placeSignature(e.signature, at: signaturePath(e.sealedSHA256))
+            let s = try db.prepare("INSERT INTO envelopes (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)")
+            try s.bind(1, e.id)
+            try s.bind(2, e.sender.rawValue)
+            try s.bind(3, e.level.rawValue)
+            try s.bind(4, e.type.rawValue)
+            try s.bind(5, Int64(e.year))
+            try s.bind(6, e.recipients.map(\.rawValue).joined(separator: ","))
+            if let sup = e.supersedes { try s.bind(7, sup) } else { try s.bindNull(7) }
+            try s.bind(8, e.sealedSHA256)
+            try s.bind(9, Int64(e.sealedSize))
+            try s.bind(10, e.signature)
+            try s.bind(11, e.received)
+            try s.run()
+            inFlight.insert(e.id)
+            return .claimed
+        }
+    }
+
+    /// The leaf of a claimed envelope is in the log at `index`, first covered by the
+    /// checkpoint of size `checkpointSize`.
+    public func recordLogIndex(id: String, index: UInt64, checkpointSize: UInt64) throws {
+        try lock.withLock {
+            defer { inFlight.remove(id) }
+            let s = try db.prepare("UPDATE envelopes SET log_index = ?, checkpoint_size = ? WHERE id = ?")
+            try s.bind(1, Int64(index))
+            try s.bind(2, Int64(checkpointSize))
+            try s.bind(3, id)
+            try s.run()
+        }
+    }
+
+    /// A claimed envelope whose append failed: it may be retried.
+    public func release(id: String) {
+        _ = lock.withLock { inFlight.remove(id) }
+    }
+
+    /// After a crash between an append and `recordLogIndex`: the log's entries after the
+    /// last recorded index are matched with the envelopes still without one. O(entries
+    /// not yet recorded).
+    public func recover(log: LogStore) throws {
+        try lock.withLock {
+            var pending: [[UInt8]: String] = [:]
+            let s = try db.prepare("SELECT \(Self.columns) FROM envelopes WHERE log_index IS NULL")
+            do {
+                defer { s.reset() }
+                while try s.step() { let e = try row(s); pending[e.leaf] = e.id }
+            }
+            guard !pending.isEmpty else { return }
+            let m = try db.prepare("SELECT MAX(log_index) FROM envelopes")
+            var next: UInt64 = 0
+            do {
+                defer { m.reset() }
+                if try m.step(), !m.isNull(0) { next = UInt64(m.int64(0)) + 1 }
+            }
+            let size = log.size
+            guard next < size else { return }
+            let checkpoints = try log.allCheckpoints().sorted { $0.size < $1.size }
+            let u = try db.prepare("UPDATE envelopes SET log_index = ?, checkpoint_size = ? WHERE id = ?")
+            for i in next..<size {
+                guard let id = pending[try log.entry(at: i)],
+                      let cp = checkpoints.first(where: { $0.size > i }) else { continue }
+                try u.bind(1, Int64(i))
+                try u.bind(2, Int64(cp.size))
+                try u.bind(3, id)
+                try u.run()
+            }
+        }
+    }
+
+    // MARK: - Files
+
+    /// Links `temporaryPath` (already fsynced) to `path`, never over an existing file, and
+    /// fsyncs the directory. An existing `path` has the same name, so the same SHA-256: the
+    /// same bytes. The caller, which owns the temporary file, removes it.
+    private func place(_ temporaryPath: String, at path: String) throws {
+        if link(temporaryPath, path) != 0 {
+            guard errno == EEXIST else { throw IOError.commit(path: path, reason: String(cString: strerror(errno))) }
+        }
+        syncDirectory()
+    }
+
+    /// Writes the signature file. One already there with other bytes is a leftover of an
+    /// upload that never got its index row (the index is checked first, under the lock):
+    /// it is removed and the file written again.
+    private func placeSignature(_ bytes: [UInt8], at path: String) throws {
+        do {
+            try AtomicFileSink.write(bytes, to: path, mode: 0o600, overwrite: false)
+        } catch IOError.exists(_) {
+            if (try? readSmallFile(path, limit: 1 << 16)) == bytes { return }
+            unlink(path)
+            try AtomicFileSink.write(bytes, to: path, mode: 0o600, overwrite: false)
+        }
+    }
+
+    private func syncDirectory() {
+        let dfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dfd >= 0 { _ = fsync(dfd); close(dfd) }
+    }
+}
