@@ -106,3 +106,23 @@ public func hexString<D: BorrowableBytes>(_ bytes: D) -> String {
         return String(decoding: out, as: UTF8.self)
     }
 }
+
+/// Decodes lower-case hexadecimal (the form `hexString` writes); nil for anything else.
+public func decodeLowerHex(_ text: String) -> [UInt8]? {
+    let b = Array(text.utf8)
+    guard b.count % 2 == 0 else { return nil }
+    func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 0x30...0x39: return c - 0x30
+        case 0x61...0x66: return c - 0x61 + 10
+        default: return nil
+        }
+    }
+    var out = [UInt8]()
+    out.reserveCapacity(b.count / 2)
+    for i in stride(from: 0, to: b.count, by: 2) {
+        guard let hi = nibble(b[i]), let lo = nibble(b[i + 1]) else { return nil }
+        out.append(hi << 4 | lo)
+    }
+    return out
+}

@@ -100,24 +100,7 @@ public enum RequestAuth {
         return a.count == b.count && zip(a, b).allSatisfy { x, y in (x >= 0x41 && x <= 0x5A ? x | 0x20 : x) == y }
     }
 
-    static func lowerHex(_ s: String) -> [UInt8]? {
-        let b = Array(s.utf8)
-        guard b.count % 2 == 0 else { return nil }
-        func nib(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 0x30...0x39: return c - 0x30
-            case 0x61...0x66: return c - 0x61 + 10
-            default: return nil
-            }
-        }
-        var out = [UInt8]()
-        out.reserveCapacity(b.count / 2)
-        for i in stride(from: 0, to: b.count, by: 2) {
-            guard let hi = nib(b[i]), let lo = nib(b[i + 1]) else { return nil }
-            out.append(hi << 4 | lo)
-        }
-        return out
-    }
+    static func lowerHex(_ s: String) -> [UInt8]? { decodeLowerHex(s) }
 }
 
 /// Who signed a request that verified.

@@ -1,3 +1,4 @@
+import Crypto
 import Vault
 
 /// The relay's two transparency logs (docs/FORMATS.md §3.12), as named in URLs.
@@ -477,21 +478,7 @@ struct QueryParameters {
 
     /// 64 lower-case hex digits, as 32 bytes.
     static func lowerHex32(_ s: String) -> [UInt8]? {
-        let b = Array(s.utf8)
-        guard b.count == 64 else { return nil }
-        func nib(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 0x30...0x39: return c - 0x30
-            case 0x61...0x66: return c - 0x61 + 10
-            default: return nil
-            }
-        }
-        var out = [UInt8]()
-        out.reserveCapacity(32)
-        for i in stride(from: 0, to: 64, by: 2) {
-            guard let hi = nib(b[i]), let lo = nib(b[i + 1]) else { return nil }
-            out.append(hi << 4 | lo)
-        }
-        return out
+        guard s.utf8.count == 64 else { return nil }
+        return decodeLowerHex(s)
     }
 }
