@@ -13,11 +13,12 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // att-report -> Relay -> Vault -> Crypto -> C shims
         .target(name: "Crypto", dependencies: ["CSodium"]),
         .target(name: "Vault", dependencies: ["Crypto"]),
-        .target(name: "Relay", dependencies: ["Vault", "Crypto", "CSQLite", "CMicroHTTPD"]),
+        .target(name: "Relay", dependencies: ["Vault", "Crypto", "CSQLite", "CMicroHTTPD", "CCurl"]),
         .executableTarget(name: "att-report", dependencies: ["Relay", "Vault", "Crypto"]),
         // Load generator and benchmark for the transparency log (crash tests, make bench).
         .executableTarget(name: "att-logbench", dependencies: ["Relay", "Crypto"]),

@@ -40,7 +40,7 @@ enum CLI {
     ] }
 
     /// Commands without a group: the report workflow.
-    static var topCommands: [Command.Type] { [Keygen.self, Seal.self, Open.self, Verify.self, Inspect.self, Serve.self] }
+    static var topCommands: [Command.Type] { [Keygen.self, Seal.self, Open.self, Verify.self, Inspect.self, Serve.self, Submit.self, Fetch.self, Inbox.self] }
 
     static var topUsage: String {
         var s = "att-report: secure report exchange for Arms Trade Treaty States Parties\n\nUsage: att-report <command> [options]\n       att-report <group> <command> [options]\n\n"

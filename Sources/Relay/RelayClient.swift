@@ -1,0 +1,178 @@
+import Crypto
+import Vault
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A client of a relay (docs/FORMATS.md §7): every request to an envelope route is signed
+/// with `RequestAuth` as `party` with `key`. The relay's name, which signed requests bind
+/// to, is learned from the submissions log's key (`<relay name>/submissions`).
+public final class RelayClient {
+    /// The base URL without a trailing `/`.
+    public let baseURL: String
+    public let party: PartyCode?
+    private let key: MinisignSecretKey?
+    private let http: HTTPClient
+    private var cachedSubmissionsKey: NoteVerifierKey?
+
+    public static let submissionsSuffix = "/submissions"
+    /// Longest outer signature file (§7.3).
+    public static let maxSignatureSize = 16_384
+
+    public init(url: String, party: PartyCode?, key: MinisignSecretKey?) throws(HTTPClientError) {
+        var u = url
+        while u.hasSuffix("/") { u.removeLast() }
+        guard HTTPClient.isHTTPURL(u) else { throw .badURL(url) }
+        guard let hostStart = u.range(of: "://")?.upperBound, !u[hostStart...].contains("/"),
+              !u[hostStart...].contains("?"), !u[hostStart...].contains("#") else {
+            throw .badURL(url)
+        }
+        baseURL = u; self.party = party; self.key = key
+        http = try HTTPClient()
+    }
+
+    /// The submissions log's verifier key, as the relay serves it (trust on first use: the
+    /// caller compares its key id with one obtained out of band).
+    public func submissionsKey() throws -> NoteVerifierKey {
+        if let cachedSubmissionsKey { return cachedSubmissionsKey }
+        let r = try http.get(baseURL + "/v1/logs/submissions/key", limit: 4096)
+        var text = String(decoding: r.body, as: UTF8.self)
+        if text.hasSuffix("\n") { text.removeLast() }
+        let key = try NoteVerifierKey(parsing: text)
+        guard key.name.hasSuffix(Self.submissionsSuffix), key.name.count > Self.submissionsSuffix.count else {
+            throw HTTPClientError.io("the relay's submissions key is named \"\(HTTPClient.printable(key.name, limit: 100))\", not <relay>/submissions")
+        }
+        cachedSubmissionsKey = key
+        return key
+    }
+
+    /// The relay's name (`<relay name>` of §3.12).
+    public func relayName() throws -> String {
+        String(try submissionsKey().name.dropLast(Self.submissionsSuffix.count))
+    }
+
+    /// The submissions log's latest signed checkpoint (a signed note).
+    public func checkpoint() throws -> [UInt8] {
+        try http.get(baseURL + "/v1/logs/submissions/checkpoint", limit: SignedNote.maxSize).body
+    }
+
+    /// The Authorization header for one request, or none without a key.
+    private func authorization(method: String, target: String, bodySHA256: [UInt8]) throws -> [(String, String)] {
+        guard let party, let key else { return [] }
+        let value = try RequestAuth.sign(relay: try relayName(), method: method, target: target, bodySHA256: bodySHA256,
+                                         party: party, key: key, time: Int64(time(nil)))
+        return [("Authorization", value)]
+    }
+
+    /// Uploads an envelope: the outer signature file followed by the sealed file at
+    /// `sealedPath` (streamed, hashed in a first pass). Returns the receipt (a tlog proof).
+    public func submit(sealedPath: String, signature: [UInt8], progress: HTTPClient.Progress? = nil) throws -> [UInt8] {
+        let hasher = SHA256Hasher()
+        hasher.update(signature)
+        var sealedSize: Int64 = 0
+        do {
+            let source = try FileSource(path: sealedPath)
+            var chunk = [UInt8](repeating: 0, count: 256 * 1024)
+            while true {
+                let n = try chunk.withUnsafeMutableBytes { try source.read(into: $0) }
+                if n == 0 { break }
+                chunk.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                sealedSize += Int64(n)
+            }
+        }
+        let target = "/v1/envelopes"
+        let headers = try authorization(method: "POST", target: target, bodySHA256: hasher.finalize())
+        let body = ConcatenatedSource(prefix: signature, rest: try FileSource(path: sealedPath))
+        let r = try http.post(baseURL + target, headers: headers, body: body, length: Int64(signature.count) + sealedSize,
+                              limit: TlogProof.maxSize, progress: progress)
+        guard body.rest.count == sealedSize else {
+            throw HTTPClientError.io("\(sealedPath) changed while it was being uploaded")
+        }
+        return r.body
+    }
+
+    /// The envelope `id`: its sealed file streamed to `sealed`; returns its outer signature file.
+    public func fetch(id: String, sealed: ByteSink) throws -> [UInt8] {
+        guard Manifest.isValidID(id) else { throw HTTPClientError.io("\"\(HTTPClient.printable(id, limit: 80))\" is not an envelope id") }
+        let sigTarget = "/v1/envelopes/\(id)/signature"
+        let signature = try http.get(baseURL + sigTarget,
+                                     headers: try authorization(method: "GET", target: sigTarget, bodySHA256: RequestAuth.emptyBodySHA256),
+                                     limit: Self.maxSignatureSize).body
+        let target = "/v1/envelopes/\(id)"
+        try http.get(baseURL + target, headers: try authorization(method: "GET", target: target, bodySHA256: RequestAuth.emptyBodySHA256),
+                     to: sealed)
+        return signature
+    }
+
+    /// The receipt of envelope `id`.
+    public func receipt(id: String) throws -> [UInt8] {
+        let target = "/v1/envelopes/\(id)/receipt"
+        return try http.get(baseURL + target, headers: try authorization(method: "GET", target: target, bodySHA256: RequestAuth.emptyBodySHA256),
+                            limit: TlogProof.maxSize).body
+    }
+
+    /// One line of `GET /v1/envelopes`.
+    public struct Listing: Sendable, Equatable {
+        public let index: UInt64
+        public let trustedComment: String
+    }
+
+    /// Every envelope the caller may see, in log order (pages of `pageSize` lines).
+    public func list(pageSize: Int = 1000) throws -> [Listing] {
+        var out: [Listing] = []
+        var since: UInt64 = 0
+        while true {
+            let target = "/v1/envelopes?since=\(since)&limit=\(pageSize)"
+            let body = try http.get(baseURL + target,
+                                    headers: try authorization(method: "GET", target: target, bodySHA256: RequestAuth.emptyBodySHA256),
+                                    limit: 64 << 20).body
+            var count = 0
+            for line in body.split(separator: 0x0A) {
+                count += 1
+                let text = String(decoding: line, as: UTF8.self)
+                guard let space = text.firstIndex(of: " "), let index = UInt64(text[..<space]) else {
+                    throw HTTPClientError.io("the relay's envelope list has a malformed line")
+                }
+                out.append(Listing(index: index, trustedComment: String(text[text.index(after: space)...])))
+                since = index + 1
+            }
+            if count < pageSize { return out }
+        }
+    }
+}
+
+/// `prefix`, then everything `rest` reads.
+final class ConcatenatedSource: ByteSource {
+    private let prefix: [UInt8]
+    private var offset = 0
+    let rest: CountingSource
+
+    init(prefix: [UInt8], rest: ByteSource) {
+        self.prefix = prefix; self.rest = CountingSource(rest)
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        if offset < prefix.count {
+            let n = min(buffer.count, prefix.count - offset)
+            prefix.withUnsafeBytes { src in
+                buffer.baseAddress!.copyMemory(from: src.baseAddress! + offset, byteCount: n)
+            }
+            offset += n
+            return n
+        }
+        return try rest.read(into: buffer)
+    }
+}
+
+/// Counts the bytes read through it.
+final class CountingSource: ByteSource {
+    private let inner: ByteSource
+    private(set) var count: Int64 = 0
+    init(_ inner: ByteSource) { self.inner = inner }
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let n = try inner.read(into: buffer)
+        count += Int64(n)
+        return n
+    }
+}

@@ -1,0 +1,130 @@
+import Crypto
+import Foundation
+import Testing
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `att-report submit | inbox | fetch` against a live `att-report serve` on an ephemeral
+/// port, with copies of keys-example/home and keys-example/directory.
+@Suite("Network commands, live", .serialized)
+struct NetworkCLITests {
+    /// A running `att-report serve --port 0`; killed when released.
+    final class Relay {
+        let process = Process()
+        let url: String
+        let submissionsKey: NoteVerifierKey
+
+        init(data: URL, directory: URL, scratch: TempDirectory) async throws {
+            let output = scratch.file("relay-stdout")
+            let errors = scratch.file("relay-stderr")
+            _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+            process.executableURL = URL(fileURLWithPath: try Tools.attReport())
+            process.arguments = ["serve", "--port", "0", "--data", data.path, "--directory", directory.path]
+            process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
+            process.standardOutput = try FileHandle(forWritingTo: output)
+            process.standardError = try FileHandle(forWritingTo: errors)
+            try process.run()
+            let deadline = Date().addingTimeInterval(20)
+            var lines: [String: String] = [:]
+            while lines["url"] == nil {
+                let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+                for line in text.split(separator: "\n") {
+                    let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
+                    if parts.count == 2 { lines[parts[0]] = parts[1] }
+                }
+                if lines["url"] != nil { break }
+                guard process.isRunning, Date() < deadline else {
+                    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+                    throw ToolMissing("att-report serve did not start: \(text) \((try? String(contentsOf: errors, encoding: .utf8)) ?? "")")
+                }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            url = lines["url"]!
+            submissionsKey = try NoteVerifierKey(parsing: lines["submissions-key"] ?? "")
+        }
+
+        deinit {
+            if process.isRunning {
+                process.terminate()
+                process.waitUntilExit()
+            }
+        }
+    }
+
+    @Test("submit, inbox, fetch and open; refusals")
+    func roundTrip() async throws {
+        let dir = try TempDirectory("network")
+        let root = Vectors.packageRoot.appendingPathComponent("keys-example")
+        let home = dir.file("home"), directory = dir.file("directory")
+        try FileManager.default.copyItem(at: root.appendingPathComponent("home"), to: home)
+        try FileManager.default.copyItem(at: root.appendingPathComponent("directory"), to: directory)
+        try FileManager.default.copyItem(at: root.appendingPathComponent("annual-report-FRA-2025.csv"),
+                                         to: dir.file("annual-report-FRA-2025.csv"))
+        let relay = try await Relay(data: dir.file("data"), directory: directory, scratch: dir)
+        let common = ["--home", home.path]
+        func net(_ command: String, party: String, _ rest: [String]) -> [String] {
+            [command, "--relay", relay.url, "--party", party] + common + rest
+        }
+
+        // Seal as FRA for NGA only, with the CLI.
+        let sealed = dir.path("sel.att")
+        try await attOK(["seal", "--directory", directory.path, "--party", "FRA", "--type", "annual", "--year", "2025",
+                         "--level", "selected", "--to", "NGA", "-o", sealed, dir.path("annual-report-FRA-2025.csv")] + common)
+        let signature = try dir.read("sel.att.minisig")
+        let id = try #require(String(decoding: signature, as: UTF8.self)
+            .split(separator: " ").first { $0.hasPrefix("id=") }.map { String($0.dropFirst(3)) })
+
+        // submit: exit 0, a receipt next to the envelope that verifies against the relay's key.
+        let submitted = try await attOK(net("submit", party: "FRA", [sealed]))
+        #expect(submitted.stderrText.contains(relay.submissionsKey.keyIDHex))
+        let proof = try TlogProof(parsing: try dir.read("sel.att.tlog-proof"))
+        #expect(throws: Never.self) {
+            try proof.verify(leafHash: Merkle.leafHash(SHA256.hash(signature)), origin: relay.submissionsKey.name,
+                             logKey: relay.submissionsKey)
+        }
+        #expect(relay.submissionsKey.name.hasSuffix("/submissions"))
+
+        // inbox: a recipient sees it, a non-recipient does not.
+        let nga = try await attOK(net("inbox", party: "NGA", []))
+        #expect(nga.stdoutText.contains("id=\(id)"))
+        let jpn = try await attOK(net("inbox", party: "JPN", []))
+        #expect(!jpn.stdoutText.contains(id))
+        let json = try await attOK(net("inbox", party: "NGA", ["--json"]))
+        let parsed = try JSONSerialization.jsonObject(with: Data(json.stdout)) as? [[String: Any]]
+        #expect((parsed?.first?["fields"] as? [String: String])?["id"] == id)
+
+        // fetch as a recipient: byte-identical files that open.
+        let fetched = dir.path("fetched.att")
+        try await attOK(net("fetch", party: "NGA", ["-o", fetched, id]))
+        #expect(try dir.read("fetched.att") == (try dir.read("sel.att")))
+        #expect(try dir.read("fetched.att.minisig") == signature)
+        let opened = try await attOK(["open", "--directory", directory.path, "--party", "NGA", "-o", dir.path("out.csv"), fetched] + common)
+        #expect(opened.stdoutText.contains("Verified envelope \(id)"))
+        #expect(try dir.read("out.csv") == (try dir.read("annual-report-FRA-2025.csv")))
+
+        // fetch as a non-recipient: 404, one line, nothing written.
+        let refused = try await att(net("fetch", party: "JPN", ["-o", dir.path("nope.att"), id]))
+        expectCLIError(refused, status: 1)
+        #expect(refused.stderrText.contains("404"))
+        #expect(!dir.exists("nope.att") && !dir.exists("nope.att.minisig"))
+
+        // A tampered envelope is refused by the relay.
+        var bytes = try dir.read("sel.att")
+        bytes[bytes.count / 2] ^= 0x01
+        try dir.write("bad.att", bytes)
+        try dir.write("bad.att.minisig", signature)
+        let tampered = try await att(net("submit", party: "FRA", [dir.path("bad.att")]))
+        #expect(tampered.status == 1, "\(tampered)")
+        #expect(tampered.stderrLines.last?.hasPrefix("att-report: error: ") == true, "\(tampered)")
+        #expect(!dir.exists("bad.att.tlog-proof"))
+
+        // Bad relay URLs: one line, exit 1.
+        for url in ["not-a-url", "http://127.0.0.1:1"] {
+            let r = try await att(["submit", "--relay", url, "--party", "FRA", sealed] + common)
+            expectCLIError(r, status: 1)
+        }
+    }
+}
