@@ -112,6 +112,67 @@ public final class RelayClient {
                             limit: TlogProof.maxSize).body
     }
 
+    // MARK: - The directory (no request signatures: §7.1)
+
+    public static let directorySuffix = "/directory"
+
+    /// The directory log's verifier key as the relay serves it (named `<relay>/directory`).
+    public func directoryKey() throws -> NoteVerifierKey {
+        let r = try http.get(baseURL + "/v1/logs/directory/key", limit: 4096)
+        var text = String(decoding: r.body, as: UTF8.self)
+        if text.hasSuffix("\n") { text.removeLast() }
+        let key = try NoteVerifierKey(parsing: text)
+        guard key.name.hasSuffix(Self.directorySuffix), key.name.count > Self.directorySuffix.count else {
+            throw HTTPClientError.io("the relay's directory key is named \"\(HTTPClient.printable(key.name, limit: 100))\", not <relay>/directory")
+        }
+        return key
+    }
+
+    /// The directory log's latest signed checkpoint, or nil when the log is empty (404).
+    public func directoryCheckpoint() throws -> [UInt8]? {
+        do {
+            return try http.get(baseURL + "/v1/logs/directory/checkpoint", limit: SignedNote.maxSize).body
+        } catch HTTPClientError.status(404, _) { return nil }
+    }
+
+    /// The directory log's consistency proof from size `old` to `new` (1 ≤ old ≤ new).
+    public func directoryConsistencyProof(old: UInt64, new: UInt64) throws -> [Merkle.Hash] {
+        let body = try http.get(baseURL + "/v1/logs/directory/proof/consistency?old=\(old)&new=\(new)", limit: 64 * 64).body
+        var out: [Merkle.Hash] = []
+        for line in body.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast() {
+            guard let h = Base64.decode(String(decoding: line, as: UTF8.self), padded: true), h.count == 32 else {
+                throw HTTPClientError.io("the relay's consistency proof has a malformed line")
+            }
+            out.append(h)
+        }
+        guard body.isEmpty || body.last == 0x0A else { throw HTTPClientError.io("the relay's consistency proof does not end with LF") }
+        return out
+    }
+
+    /// Directory log entries `from` … `from + limit − 1` (fewer at the end of the log).
+    public func statements(from: UInt64, limit: Int = 1000) throws -> [[UInt8]] {
+        let body = try http.get(baseURL + "/v1/directory/statements?from=\(from)&limit=\(limit)",
+                                limit: limit * (Statement.maxSize + 2)).body
+        var out: [[UInt8]] = []
+        var i = 0
+        while i < body.count {
+            guard i + 2 <= body.count else { throw HTTPClientError.io("the relay's directory statements are truncated") }
+            let n = Int(body[i]) << 8 | Int(body[i + 1])
+            i += 2
+            guard n > 0, i + n <= body.count else { throw HTTPClientError.io("the relay's directory statements are truncated") }
+            out.append(Array(body[i..<(i + n)]))
+            i += n
+        }
+        guard out.count <= limit else { throw HTTPClientError.io("the relay sent more directory statements than asked") }
+        return out
+    }
+
+    /// Submits a signed statement; returns its receipt (a tlog proof of its directory log entry).
+    public func submitStatement(_ statement: [UInt8]) throws -> [UInt8] {
+        try http.post(baseURL + "/v1/directory/statements", body: MemorySource(statement), length: Int64(statement.count),
+                      limit: TlogProof.maxSize).body
+    }
+
     /// One line of `GET /v1/envelopes`.
     public struct Listing: Sendable, Equatable {
         public let index: UInt64

@@ -8,7 +8,8 @@ import Glibc
 
 /// The relay's HTTP handler: routes each request (`Router.route`, docs/FORMATS.md §7.1) and
 /// answers it. It serves the logs (RelayServer+Logs.swift), the envelopes
-/// (RelayServer+Envelopes.swift) and `/healthz`; every other route is 501 for now.
+/// (RelayServer+Envelopes.swift), the directory statements (RelayServer+Directory.swift)
+/// and `/healthz`; every other route is 501 for now.
 ///
 /// Signed requests (§7.2) are verified here against the directory replayed from the
 /// directory log: at once for routes without a body, and for an upload once its body is
@@ -19,6 +20,8 @@ public struct RelayServer: HTTPHandler {
     public let limits: BodyLimits
     public let verifier: RequestVerifier
     let directoryCache = DirectoryCache()
+    /// Held while a submitted statement is replayed and appended (RelayServer+Directory.swift).
+    let statementSubmissions = NSLock()
     /// The relay's clock, POSIX seconds.
     let now: @Sendable () -> Int64
 
@@ -36,6 +39,7 @@ public struct RelayServer: HTTPHandler {
         do {
             let route = try Router.route(method: head.method, target: head.target)
             if route == .submitEnvelope { return try beginEnvelopeUpload(head) }
+            if route == .submitStatement { return beginStatementSubmission() }
             var caller: AuthenticatedCaller?
             // Only routes that are served verify a signature (the others are still 501).
             if route.authentication != .none, route.isServed {
@@ -59,7 +63,9 @@ public struct RelayServer: HTTPHandler {
             return try respondLog(route)
         case .listEnvelopes, .envelope, .envelopeSignature, .envelopeReceipt:
             return try respondEnvelope(route, caller: caller)
-        case .site, .openAPI, .submitEnvelope, .statements, .submitStatement, .contacts, .partyContacts, .uploadContacts:
+        case let .statements(from, limit):
+            return try respondStatements(from: from, limit: limit)
+        case .site, .openAPI, .submitEnvelope, .submitStatement, .contacts, .partyContacts, .uploadContacts:
             throw HTTPError.notImplemented
         }
     }
@@ -111,9 +117,10 @@ extension Route {
     var isServed: Bool {
         switch self {
         case .health, .checkpoint, .logKey, .tile, .entryBundle, .inclusionProof, .consistencyProof,
-             .submitEnvelope, .listEnvelopes, .envelope, .envelopeSignature, .envelopeReceipt:
+             .submitEnvelope, .listEnvelopes, .envelope, .envelopeSignature, .envelopeReceipt,
+             .statements, .submitStatement:
             return true
-        case .site, .openAPI, .statements, .submitStatement, .contacts, .partyContacts, .uploadContacts:
+        case .site, .openAPI, .contacts, .partyContacts, .uploadContacts:
             return false
         }
     }

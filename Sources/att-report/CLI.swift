@@ -36,7 +36,8 @@ enum CLI {
         ("age", "age v1 encryption (byte-compatible with age)", [AgeKeygen.self, AgeEncrypt.self, AgeDecrypt.self]),
         ("minisign", "minisign signatures (byte-compatible with minisign)", [MinisignKeygen.self, MinisignSign.self, MinisignVerify.self]),
         ("directory", "the key directory: signed statements about parties", [DirectoryStatement.self, DirectoryCountersign.self,
-            DirectoryAppend.self, DirectoryShow.self, DirectoryWatchCommand.self, DirectoryVerifyEnrolment.self]),
+            DirectoryAppend.self, DirectoryShow.self, DirectoryWatchCommand.self, DirectoryVerifyEnrolment.self,
+            DirectoryPull.self, DirectorySubmit.self]),
     ] }
 
     /// Commands without a group: the report workflow.
