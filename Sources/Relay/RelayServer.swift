@@ -8,8 +8,8 @@ import Glibc
 
 /// The relay's HTTP handler: routes each request (`Router.route`, docs/FORMATS.md §7.1) and
 /// answers it. It serves the logs (RelayServer+Logs.swift), the envelopes
-/// (RelayServer+Envelopes.swift), the directory statements (RelayServer+Directory.swift)
-/// and `/healthz`; every other route is 501 for now.
+/// (RelayServer+Envelopes.swift), the directory statements (RelayServer+Directory.swift),
+/// `/healthz` and `/v1/openapi.yaml` (OpenAPI.swift); every other route is 501 for now.
 ///
 /// Signed requests (§7.2) are verified here against the directory replayed from the
 /// directory log: at once for routes without a body, and for an upload once its body is
@@ -59,13 +59,15 @@ public struct RelayServer: HTTPHandler {
         switch route {
         case .health:
             return Self.text("ok\n", cache: "no-store")
+        case .openAPI:
+            return Self.bytes(Array(OpenAPI.document.utf8), contentType: OpenAPI.contentType, cache: Self.revalidate)
         case .checkpoint, .logKey, .tile, .entryBundle, .inclusionProof, .consistencyProof:
             return try respondLog(route)
         case .listEnvelopes, .envelope, .envelopeSignature, .envelopeReceipt:
             return try respondEnvelope(route, caller: caller)
         case let .statements(from, limit):
             return try respondStatements(from: from, limit: limit)
-        case .site, .openAPI, .submitEnvelope, .submitStatement, .contacts, .partyContacts, .uploadContacts:
+        case .site, .submitEnvelope, .submitStatement, .contacts, .partyContacts, .uploadContacts:
             throw HTTPError.notImplemented
         }
     }
@@ -116,11 +118,11 @@ extension Route {
     /// Whether the relay serves this route yet (the others are answered 501).
     var isServed: Bool {
         switch self {
-        case .health, .checkpoint, .logKey, .tile, .entryBundle, .inclusionProof, .consistencyProof,
+        case .health, .openAPI, .checkpoint, .logKey, .tile, .entryBundle, .inclusionProof, .consistencyProof,
              .submitEnvelope, .listEnvelopes, .envelope, .envelopeSignature, .envelopeReceipt,
              .statements, .submitStatement:
             return true
-        case .site, .openAPI, .contacts, .partyContacts, .uploadContacts:
+        case .site, .contacts, .partyContacts, .uploadContacts:
             return false
         }
     }
