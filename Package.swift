@@ -24,7 +24,7 @@ let package = Package(
         .executableTarget(name: "att-logbench", dependencies: ["Relay", "Crypto"]),
 
         // Tests. TestSupport reads ../shared/vectors and inflates the zlib-compressed ones.
-        .target(name: "TestSupport", dependencies: ["CZlib"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["CZlib", "Crypto"], path: "Tests/TestSupport"),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Crypto", "TestSupport"]),
         .testTarget(name: "RelayTests", dependencies: ["Relay", "Vault", "Crypto", "TestSupport"]),

@@ -8,7 +8,7 @@ import TestSupport
 /// and forks (docs/FORMATS.md §5.4, §7.1).
 @Suite("Directory over HTTP, live", .serialized)
 struct DirectoryNetworkCLITests {
-    typealias Relay = NetworkCLITests.Relay
+    typealias Relay = RelayProcess
 
     @Test("pull pins and fetches; submit appends; a second pull advances by one; rollback and forks are refused")
     func pullSubmitRollbackFork() async throws {
@@ -19,7 +19,7 @@ struct DirectoryNetworkCLITests {
         try FileManager.default.copyItem(at: root.appendingPathComponent("directory"), to: source)
         let exampleNames = try FileManager.default.contentsOfDirectory(atPath: source.path).filter { $0.hasSuffix(".statement") }.sorted()
         let data = dir.file("data")
-        let relay = try await Relay(data: data, directory: source, scratch: dir)
+        let relay = try await Relay(data: data, directory: source, scratch: dir.url)
         let local = dir.path("local")
         func pull(_ url: String) async throws -> ProcessResult {
             try await att(["directory", "pull", "--relay", url, "--directory", local])
@@ -94,7 +94,7 @@ struct DirectoryNetworkCLITests {
 
         // Rollback: the same log key on a prefix of the directory (the example's entries only).
         let scratch2 = try TempDirectory("dirnet-rollback")
-        let rollback = try await Relay(data: try dataWithSameKeys("data-rollback"), directory: source, scratch: scratch2)
+        let rollback = try await Relay(data: try dataWithSameKeys("data-rollback"), directory: source, scratch: scratch2.url)
         let rolled = try await pull(rollback.url)
         expectRefused(rolled, "directory rollback")
         #expect(try localNames().count == exampleNames.count + 1)
@@ -109,7 +109,7 @@ struct DirectoryNetworkCLITests {
         try await attOK(["directory", "countersign", "--party", "SEC", "--home", home.path, other])
         try FileManager.default.copyItem(atPath: other, toPath: forkSource.appendingPathComponent(names.last!).path)
         let scratch3 = try TempDirectory("dirnet-fork")
-        let fork = try await Relay(data: try dataWithSameKeys("data-fork"), directory: forkSource, scratch: scratch3)
+        let fork = try await Relay(data: try dataWithSameKeys("data-fork"), directory: forkSource, scratch: scratch3.url)
         let forked = try await pull(fork.url)
         expectRefused(forked, "directory fork")
         #expect(forked.stderrText.contains("same size, different root"), "\(forked)")
@@ -122,7 +122,7 @@ struct DirectoryNetworkCLITests {
             try FileManager.default.copyItem(atPath: local + "/" + name, toPath: localCopy.appendingPathComponent(name).path)
         }
         let scratch4 = try TempDirectory("dirnet-rekeyed")
-        let rekeyed = try await Relay(data: dir.file("data-rekeyed"), directory: localCopy, scratch: scratch4)
+        let rekeyed = try await Relay(data: dir.file("data-rekeyed"), directory: localCopy, scratch: scratch4.url)
         let rekeyPull = try await pull(rekeyed.url)
         expectRefused(rekeyPull, "directory key")
         #expect(try dir.read("local/pin.txt") == pinned)

@@ -10,49 +10,7 @@ import Glibc
 /// port, with copies of keys-example/home and keys-example/directory.
 @Suite("Network commands, live", .serialized)
 struct NetworkCLITests {
-    /// A running `att-report serve --port 0`; killed when released.
-    final class Relay {
-        let process = Process()
-        let url: String
-        let submissionsKey: NoteVerifierKey
-
-        init(data: URL, directory: URL, scratch: TempDirectory) async throws {
-            let output = scratch.file("relay-stdout")
-            let errors = scratch.file("relay-stderr")
-            _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-            _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
-            process.executableURL = URL(fileURLWithPath: try Tools.attReport())
-            process.arguments = ["serve", "--port", "0", "--data", data.path, "--directory", directory.path]
-            process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
-            process.standardOutput = try FileHandle(forWritingTo: output)
-            process.standardError = try FileHandle(forWritingTo: errors)
-            try process.run()
-            let deadline = Date().addingTimeInterval(20)
-            var lines: [String: String] = [:]
-            while lines["url"] == nil {
-                let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-                for line in text.split(separator: "\n") {
-                    let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
-                    if parts.count == 2 { lines[parts[0]] = parts[1] }
-                }
-                if lines["url"] != nil { break }
-                guard process.isRunning, Date() < deadline else {
-                    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-                    throw ToolMissing("att-report serve did not start: \(text) \((try? String(contentsOf: errors, encoding: .utf8)) ?? "")")
-                }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            url = lines["url"]!
-            submissionsKey = try NoteVerifierKey(parsing: lines["submissions-key"] ?? "")
-        }
-
-        deinit {
-            if process.isRunning {
-                process.terminate()
-                process.waitUntilExit()
-            }
-        }
-    }
+    typealias Relay = RelayProcess
 
     @Test("submit, inbox, fetch and open; refusals")
     func roundTrip() async throws {
@@ -63,7 +21,7 @@ struct NetworkCLITests {
         try FileManager.default.copyItem(at: root.appendingPathComponent("directory"), to: directory)
         try FileManager.default.copyItem(at: root.appendingPathComponent("annual-report-FRA-2025.csv"),
                                          to: dir.file("annual-report-FRA-2025.csv"))
-        let relay = try await Relay(data: dir.file("data"), directory: directory, scratch: dir)
+        let relay = try await Relay(data: dir.file("data"), directory: directory, scratch: dir.url)
         let common = ["--home", home.path]
         func net(_ command: String, party: String, _ rest: [String]) -> [String] {
             [command, "--relay", relay.url, "--party", party] + common + rest

@@ -20,18 +20,21 @@ struct RelayAuthorizationMatrixTests {
     static let relayName = "att-relay.localhost"
     static let unknownID = "00000000000000000000000000"
 
-    struct Reply {
-        let status: Int
-        let body: [UInt8]
-        var text: String { String(decoding: body, as: UTF8.self) }
-    }
+    typealias Reply = RelayEnvelopesLiveTests.Reply
+    typealias World = RelayEnvelopesLiveTests.World
 
+    /// An envelope sealed by FRA at one level.
     struct Sealed {
         let level: String
-        let sealed: [UInt8]
-        let signature: [UInt8]
-        let id: String
-        var body: [UInt8] { signature + sealed }
+        let envelope: RelayEnvelopesLiveTests.Sealed
+        var id: String { envelope.id }
+        var sealed: [UInt8] { envelope.sealed }
+        var signature: [UInt8] { envelope.signature }
+        var body: [UInt8] { envelope.body }
+    }
+
+    static func seal(_ world: World, _ level: String, _ extra: [String] = []) async throws -> Sealed {
+        Sealed(level: level, envelope: try await world.seal("\(level).att", ["--level", level] + extra))
     }
 
     /// A caller: a party and one of its keystore keys, or nobody (anonymous).
@@ -43,52 +46,6 @@ struct RelayAuthorizationMatrixTests {
         var refused = false
     }
 
-    /// Copies of the example directory and keystore, a report, a scratch directory.
-    struct World {
-        let scratch: URL
-        let directory: URL
-        let home: URL
-        let report: URL
-        let keystore: Keystore
-
-        init() throws {
-            scratch = try RelayLogsLiveTests.scratchDirectory()
-            let root = Vectors.packageRoot.appendingPathComponent("keys-example")
-            directory = scratch.appendingPathComponent("directory")
-            home = scratch.appendingPathComponent("home")
-            try FileManager.default.copyItem(at: root.appendingPathComponent("directory"), to: directory)
-            try FileManager.default.copyItem(at: root.appendingPathComponent("home"), to: home)
-            report = scratch.appendingPathComponent("annual-report-FRA-2025.csv")
-            try FileManager.default.copyItem(at: root.appendingPathComponent("annual-report-FRA-2025.csv"), to: report)
-            keystore = Keystore(home: home)
-        }
-
-        func key(_ party: String, label: String) throws -> MinisignSecretKey {
-            try keystore.signingKey(party: try PartyCode(party), label: label) {
-                throw RelayLogsLiveTests.RelayFailed(description: "the example keys have no passphrase")
-            }
-        }
-
-        /// Runs the CLI; requires exit status 0.
-        @discardableResult
-        func cli(_ args: [String]) async throws -> String {
-            let r = try await ProcessRunner.run(try RelayProcess.binary(), args, timeout: 60)
-            try #require(r.status == 0, "att-report \(args.joined(separator: " ")): \(r)")
-            return r.stdoutText
-        }
-
-        /// `att-report seal` as FRA at `level` (plus `extra` options).
-        func seal(_ level: String, _ extra: [String] = []) async throws -> Sealed {
-            let out = scratch.appendingPathComponent("\(level).att")
-            try await cli(["seal", "--home", home.path, "--directory", directory.path, "--party", "FRA",
-                           "--type", "annual", "--year", "2025", "-o", out.path, "--level", level] + extra + [report.path])
-            let signature = [UInt8](try Data(contentsOf: URL(fileURLWithPath: out.path + ".minisig")))
-            let sig = try MinisignSignature(parsing: signature)
-            return Sealed(level: level, sealed: [UInt8](try Data(contentsOf: out)), signature: signature,
-                          id: try Envelope.inspect(signature: sig).manifest.id)
-        }
-    }
-
     /// A signed Authorization header for `caller` (nil: anonymous).
     static func authorization(_ world: World, _ caller: Caller, method: String, target: String,
                               body: [UInt8] = []) throws -> String? {
@@ -98,22 +55,9 @@ struct RelayAuthorizationMatrixTests {
                                     time: Int64(Date().timeIntervalSince1970))
     }
 
-    /// One request with curl.
     static func request(_ relay: RelayProcess, _ target: String, method: String = "GET", body: [UInt8]? = nil,
                         authorization: String?, scratch: URL) async throws -> Reply {
-        let curl = try ProcessRunner.require("curl", hint: "apt-get install curl")
-        let out = scratch.appendingPathComponent("body-\(UUID().uuidString)")
-        let input = scratch.appendingPathComponent("in-\(UUID().uuidString)")
-        defer { for f in [out, input] { try? FileManager.default.removeItem(at: f) } }
-        var args = ["-sS", "--max-time", "30", "--path-as-is", "-o", out.path, "-w", "%{http_code}", "-X", method]
-        if let authorization { args += ["-H", "Authorization: \(authorization)"] }
-        if let body {
-            try Data(body).write(to: input)
-            args += ["-H", "Content-Type: application/octet-stream", "-H", "Expect:", "--data-binary", "@\(input.path)"]
-        }
-        let r = try await ProcessRunner.run(curl, args + [relay.url + target], timeout: 60)
-        #expect(r.status == 0, "\(r)")
-        return Reply(status: Int(r.stdoutText) ?? -1, body: [UInt8]((try? Data(contentsOf: out)) ?? Data()))
+        try await RelayEnvelopesLiveTests.request(relay, target, method: method, body: body, authorization: authorization, scratch: scratch)
     }
 
     static func get(_ relay: RelayProcess, _ world: World, _ target: String, as caller: Caller) async throws -> Reply {
@@ -196,8 +140,8 @@ struct RelayAuthorizationMatrixTests {
 
         // The four envelopes, sealed once.
         var envelopes: [Sealed] = []
-        for level in ["public", "states-parties", "secretariat"] { envelopes.append(try await world.seal(level)) }
-        envelopes.append(try await world.seal("selected", ["--to", "NGA"]))
+        for level in ["public", "states-parties", "secretariat"] { envelopes.append(try await Self.seal(world, level)) }
+        envelopes.append(try await Self.seal(world, "selected", ["--to", "NGA"]))
 
         // Uploads: anonymous 401, another party 403, refused keys 401, then the sender 201.
         for e in envelopes {

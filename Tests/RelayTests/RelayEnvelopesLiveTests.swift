@@ -48,21 +48,26 @@ struct RelayEnvelopesLiveTests {
             keystore = Keystore(home: home)
         }
 
-        func key(_ party: String) throws -> MinisignSecretKey {
-            try keystore.signingKey(party: try PartyCode(party), label: "example-1") {
+        func key(_ party: String, label: String = "example-1") throws -> MinisignSecretKey {
+            try keystore.signingKey(party: try PartyCode(party), label: label) {
                 throw RelayLogsLiveTests.RelayFailed(description: "the example keys have no passphrase")
             }
+        }
+
+        /// Runs the CLI; requires exit status 0.
+        @discardableResult
+        func cli(_ args: [String]) async throws -> String {
+            let r = try await ProcessRunner.run(try RelayProcess.binary(), args, timeout: 60)
+            try #require(r.status == 0, "att-report \(args.joined(separator: " ")): \(r)")
+            return r.stdoutText
         }
 
         /// `att-report seal` as FRA (or `party`); `extra` are the level options.
         func seal(_ name: String, party: String = "FRA", type: String = "annual", year: String = "2025",
                   _ extra: [String]) async throws -> Sealed {
             let out = scratch.appendingPathComponent(name)
-            let r = try await ProcessRunner.run(try RelayProcess.binary(),
-                                                ["seal", "--home", home.path, "--directory", directory.path, "--party", party,
-                                                 "--type", type, "--year", year, "-o", out.path] + extra + [report.path],
-                                                timeout: 60)
-            try #require(r.status == 0, "\(r)")
+            try await cli(["seal", "--home", home.path, "--directory", directory.path, "--party", party,
+                           "--type", type, "--year", year, "-o", out.path] + extra + [report.path])
             let signature = [UInt8](try Data(contentsOf: URL(fileURLWithPath: out.path + ".minisig")))
             let sig = try MinisignSignature(parsing: signature)
             return Sealed(sealed: [UInt8](try Data(contentsOf: out)), signature: signature,
