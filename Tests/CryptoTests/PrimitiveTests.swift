@@ -67,9 +67,10 @@ struct Bech32Tests {
     @Test(arguments: valid)
     func validStrings(_ s: String) throws {
         let (hrp, values) = try Bech32.decodeValues(s)
-        #expect(hrp == s.lowercased().prefix(upTo: s.lowercased().lastIndex(of: "1")!).description)
-        // Re-encoding the 5-bit values gives back the string (same case).
-        _ = values
+        let lower = s.lowercased()
+        #expect(hrp == String(lower[..<lower.lastIndex(of: "1")!]))
+        // Data part: everything after the separator except the 6 checksum characters.
+        #expect(values.count == lower.count - hrp.count - 1 - 6)
     }
 
     @Test(arguments: invalid)
