@@ -164,7 +164,7 @@ struct RelayLogsLiveTests {
         #expect(stopped.status == 0, "\(relay.stderrText)")
     }
 
-    @Test("malformed and unknown requests get the router's statuses; unsigned contacts are 401")
+    @Test("malformed and unknown requests get the router's statuses; other routes are 501")
     func statuses() async throws {
         let scratch = try Self.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -200,9 +200,9 @@ struct RelayLogsLiveTests {
             ("DELETE", "\(log)/key", 405),
             ("GET", "\(log)/proof/inclusion?hash=\(String(repeating: "ab", count: 32))&size=\(n)", 501),
             ("GET", "\(u)/v1/envelopes", 200),
-            ("GET", "\(u)/v1/contacts", 401),
+            ("GET", "\(u)/v1/contacts", 501),
             ("GET", "\(u)/v1/directory/statements", 200),
-            ("GET", "\(u)/", 200),
+            ("GET", "\(u)/", 501),
         ]
         for (method, url, status) in cases {
             let r = try await Self.request(url, method: method, scratch: scratch)
