@@ -90,6 +90,7 @@ public enum HTTPError: Error, Equatable, Sendable, CustomStringConvertible {
         case malformedEnvelope = "the upload is not an outer signature followed by a sealed file"
         case statementRejected = "the directory statement is rejected by replay"
         case contactsMismatch = "the contacts document does not match the directory's contacts-sha256"
+        case publicEnvelopeDoesNotOpen = "a public envelope must open: its container or inner signature is not valid"
     }
 
     public var status: Int {

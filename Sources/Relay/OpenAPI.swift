@@ -276,6 +276,26 @@ public enum OpenAPI {
             "401": {$ref: "#/components/responses/Unauthorized"}
             "404": {$ref: "#/components/responses/NotFound"}
             "503": {$ref: "#/components/responses/Unavailable"}
+      /v1/envelopes/{id}/report:
+        get:
+          operationId: envelopeReport
+          summary: The report inside a public envelope, unpacked from its container
+          description: >-
+            Only for public envelopes (a restricted one is encrypted; the relay cannot read it),
+            which the relay opened in full (every check of §6.4) when it received them. Any
+            other id is 404. The file is the report byte for byte; verify it with its inner
+            signature, which is in the envelope.
+          security:
+            - {}
+            - attEd25519: []
+          parameters:
+            - $ref: "#/components/parameters/EnvelopeID"
+          responses:
+            "200": {description: "the report", content: {application/octet-stream: {schema: {type: string, format: binary}}}}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+            "404": {$ref: "#/components/responses/NotFound"}
+            "503": {$ref: "#/components/responses/Unavailable"}
       /v1/directory/statements:
         get:
           operationId: statements

@@ -48,6 +48,7 @@ extension RelayServer {
         }
         let m = verified.manifest
         guard m.from == caller.party else { throw HTTPError.forbidden(.notTheSender) }
+        if m.level == .public { try checkPublicEnvelopeOpens(path: path, signature: signature, directory: directory) }
 
         let envelope = StoredEnvelope(
             id: m.id, sender: m.from, level: m.level, type: m.type, year: m.year, recipients: m.to,

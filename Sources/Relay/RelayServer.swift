@@ -9,7 +9,8 @@ import Glibc
 /// The relay's HTTP handler: routes each request (`Router.route`, docs/FORMATS.md §7.1) and
 /// answers it. It serves the logs (RelayServer+Logs.swift), the envelopes
 /// (RelayServer+Envelopes.swift), the directory statements (RelayServer+Directory.swift),
-/// `/healthz` and `/v1/openapi.yaml` (OpenAPI.swift); every other route is 501 for now.
+/// the points of contact (RelayServer+Contacts.swift), the public site (RelayServer+Site.swift),
+/// `/healthz` and `/v1/openapi.yaml` (OpenAPI.swift).
 ///
 /// Signed requests (§7.2) are verified here against the directory replayed from the
 /// directory log: at once for routes without a body, and for an upload once its body is
@@ -40,9 +41,9 @@ public struct RelayServer: HTTPHandler {
             let route = try Router.route(method: head.method, target: head.target)
             if route == .submitEnvelope { return try beginEnvelopeUpload(head) }
             if route == .submitStatement { return beginStatementSubmission() }
+            if case .uploadContacts(let party) = route { return try beginContactsUpload(head, party: party) }
             var caller: AuthenticatedCaller?
-            // Only routes that are served verify a signature (the others are still 501).
-            if route.authentication != .none, route.isServed {
+            if route.authentication != .none {
                 caller = try verifier.authenticate(route: route, method: head.method, target: head.target,
                                                    headers: head.headers, bodySHA256: RequestAuth.emptyBodySHA256,
                                                    directory: try currentDirectory(), now: now())
@@ -65,10 +66,17 @@ public struct RelayServer: HTTPHandler {
             return try respondLog(route)
         case .listEnvelopes, .envelope, .envelopeSignature, .envelopeReceipt:
             return try respondEnvelope(route, caller: caller)
+        case .envelopeReport(let id):
+            return try respondPublicReport(id: id)
+        case .site(let page):
+            return try respondSite(page)
         case let .statements(from, limit):
             return try respondStatements(from: from, limit: limit)
-        case .site, .submitEnvelope, .submitStatement, .contacts, .partyContacts, .uploadContacts:
-            throw HTTPError.notImplemented
+        case .contacts, .partyContacts:
+            return try respondContacts(route, caller: caller)
+        case .submitEnvelope, .submitStatement, .uploadContacts:
+            // Routes with a body are answered by their body sinks (`handle`).
+            throw HTTPError.notFound
         }
     }
 
@@ -110,20 +118,6 @@ final class DirectoryCache: @unchecked Sendable {
             let state = DirectoryState(replaying: entries)
             cached = (size, state)
             return state
-        }
-    }
-}
-
-extension Route {
-    /// Whether the relay serves this route yet (the others are answered 501).
-    var isServed: Bool {
-        switch self {
-        case .health, .openAPI, .checkpoint, .logKey, .tile, .entryBundle, .inclusionProof, .consistencyProof,
-             .submitEnvelope, .listEnvelopes, .envelope, .envelopeSignature, .envelopeReceipt,
-             .statements, .submitStatement:
-            return true
-        case .site, .contacts, .partyContacts, .uploadContacts:
-            return false
         }
     }
 }

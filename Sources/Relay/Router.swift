@@ -111,6 +111,8 @@ public enum Route: Equatable, Sendable {
     case envelopeSignature(id: String)
     /// `GET /v1/envelopes/<id>/receipt`: the tlog proof of the outer signature.
     case envelopeReceipt(id: String)
+    /// `GET /v1/envelopes/<id>/report`: the report of a `public` envelope, unpacked.
+    case envelopeReport(id: String)
     /// `GET /v1/directory/statements?from=&limit=`.
     case statements(from: UInt64, limit: Int)
     /// `POST /v1/directory/statements`.
@@ -127,7 +129,7 @@ public enum Route: Equatable, Sendable {
         case .site, .openAPI, .health, .checkpoint, .tile, .entryBundle, .inclusionProof, .consistencyProof, .logKey,
              .statements, .submitStatement:
             return .none
-        case .listEnvelopes, .envelope, .envelopeSignature, .envelopeReceipt:
+        case .listEnvelopes, .envelope, .envelopeSignature, .envelopeReceipt, .envelopeReport:
             return .optional
         case .submitEnvelope, .contacts, .partyContacts, .uploadContacts:
             return .required
@@ -265,6 +267,8 @@ public enum Router {
                 return Endpoint(allow: get) { _, s, q throws(HTTPError) in try q.expectNone(); return .envelopeSignature(id: try envelopeID(s[2])) }
             case 4 where s[3] == "receipt":
                 return Endpoint(allow: get) { _, s, q throws(HTTPError) in try q.expectNone(); return .envelopeReceipt(id: try envelopeID(s[2])) }
+            case 4 where s[3] == "report":
+                return Endpoint(allow: get) { _, s, q throws(HTTPError) in try q.expectNone(); return .envelopeReport(id: try envelopeID(s[2])) }
             default: return nil
             }
         case "directory" where s.count == 3 && s[2] == "statements":

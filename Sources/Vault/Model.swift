@@ -103,6 +103,12 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
         try self.init(year: y, month: m, day: d)
     }
 
+    /// The UTC calendar day of an instant.
+    public init(_ t: UTCTime) {
+        let days = t.seconds >= 0 ? t.seconds / 86_400 : (t.seconds - 86_399) / 86_400
+        (year, month, day) = CivilDate.civilFromDays(days)
+    }
+
     public var description: String { pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) }
     public var daysSinceEpoch: Int64 { CivilDate.daysFromCivil(year, month, day) }
     public static func < (a: CivilDate, b: CivilDate) -> Bool { a.daysSinceEpoch < b.daysSinceEpoch }

@@ -430,3 +430,24 @@ final class UstarContainerReader: ByteSink {
         }
     }
 }
+
+extension Envelope {
+    /// Where the report's ustar header lies in the sealed file of a `public` envelope (the
+    /// container itself, §6.3): after `manifest.txt`'s header and data, which is the
+    /// manifest line and LF (the key list is empty).
+    public static func publicReportHeaderOffset(_ manifest: Manifest) -> UInt64 {
+        let member = UInt64(manifest.line.utf8.count + 1)
+        return UInt64(Ustar.blockSize) + (member + UInt64(Ustar.blockSize) - 1) / UInt64(Ustar.blockSize) * UInt64(Ustar.blockSize)
+    }
+
+    /// The size field of a 512-byte member header (11 octal digits, NUL), or nil.
+    public static func memberSize(ofHeader header: [UInt8]) -> UInt64? {
+        guard header.count == Ustar.blockSize, header[135] == 0 else { return nil }
+        var v: UInt64 = 0
+        for c in header[124..<135] {
+            guard c >= 0x30, c <= 0x37 else { return nil }
+            v = v << 3 | UInt64(c - 0x30)
+        }
+        return v
+    }
+}
