@@ -38,10 +38,11 @@ enum CLI {
         ("directory", "the key directory: signed statements about parties", [DirectoryStatement.self, DirectoryCountersign.self,
             DirectoryAppend.self, DirectoryShow.self, DirectoryWatchCommand.self, DirectoryVerifyEnrolment.self,
             DirectoryPull.self, DirectorySubmit.self]),
+        ("report", "structured ATT reports: templates, validation, conversion", [ReportNew.self, ReportValidate.self, ReportConvert.self]),
     ] }
 
     /// Commands without a group: the report workflow.
-    static var topCommands: [Command.Type] { [Keygen.self, Seal.self, Open.self, Verify.self, Inspect.self, Serve.self, Submit.self, Fetch.self, Inbox.self] }
+    static var topCommands: [Command.Type] { [Keygen.self, Seal.self, Open.self, Verify.self, Inspect.self, Serve.self, Submit.self, Fetch.self, Inbox.self, Status.self] }
 
     static var topUsage: String {
         var s = "att-report: secure report exchange for Arms Trade Treaty States Parties\n\nUsage: att-report <command> [options]\n       att-report <group> <command> [options]\n\n"
