@@ -13,7 +13,7 @@ public final class RelayClient {
     public let baseURL: String
     public let party: PartyCode?
     private let key: MinisignSecretKey?
-    private let http: HTTPClient
+    let http: HTTPClient
     private var cachedSubmissionsKey: NoteVerifierKey?
 
     public static let submissionsSuffix = "/submissions"
@@ -58,7 +58,7 @@ public final class RelayClient {
     }
 
     /// The Authorization header for one request, or none without a key.
-    private func authorization(method: String, target: String, bodySHA256: [UInt8]) throws -> [(String, String)] {
+    func authorization(method: String, target: String, bodySHA256: [UInt8]) throws -> [(String, String)] {
         guard let party, let key else { return [] }
         let value = try RequestAuth.sign(relay: try relayName(), method: method, target: target, bodySHA256: bodySHA256,
                                          party: party, key: key, time: Int64(time(nil)))
@@ -117,36 +117,14 @@ public final class RelayClient {
     public static let directorySuffix = "/directory"
 
     /// The directory log's verifier key as the relay serves it (named `<relay>/directory`).
-    public func directoryKey() throws -> NoteVerifierKey {
-        let r = try http.get(baseURL + "/v1/logs/directory/key", limit: 4096)
-        var text = String(decoding: r.body, as: UTF8.self)
-        if text.hasSuffix("\n") { text.removeLast() }
-        let key = try NoteVerifierKey(parsing: text)
-        guard key.name.hasSuffix(Self.directorySuffix), key.name.count > Self.directorySuffix.count else {
-            throw HTTPClientError.io("the relay's directory key is named \"\(HTTPClient.printable(key.name, limit: 100))\", not <relay>/directory")
-        }
-        return key
-    }
+    public func directoryKey() throws -> NoteVerifierKey { try logKey(.directory) }
 
     /// The directory log's latest signed checkpoint, or nil when the log is empty (404).
-    public func directoryCheckpoint() throws -> [UInt8]? {
-        do {
-            return try http.get(baseURL + "/v1/logs/directory/checkpoint", limit: SignedNote.maxSize).body
-        } catch HTTPClientError.status(404, _) { return nil }
-    }
+    public func directoryCheckpoint() throws -> [UInt8]? { try logCheckpoint(.directory) }
 
     /// The directory log's consistency proof from size `old` to `new` (1 ≤ old ≤ new).
     public func directoryConsistencyProof(old: UInt64, new: UInt64) throws -> [Merkle.Hash] {
-        let body = try http.get(baseURL + "/v1/logs/directory/proof/consistency?old=\(old)&new=\(new)", limit: 64 * 64).body
-        var out: [Merkle.Hash] = []
-        for line in body.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast() {
-            guard let h = Base64.decode(String(decoding: line, as: UTF8.self), padded: true), h.count == 32 else {
-                throw HTTPClientError.io("the relay's consistency proof has a malformed line")
-            }
-            out.append(h)
-        }
-        guard body.isEmpty || body.last == 0x0A else { throw HTTPClientError.io("the relay's consistency proof does not end with LF") }
-        return out
+        try consistencyProof(.directory, old: old, new: new)
     }
 
     /// Directory log entries `from` … `from + limit − 1` (fewer at the end of the log).

@@ -18,6 +18,8 @@ struct UsageError: Error, CustomStringConvertible {
 struct Failure: Error, CustomStringConvertible {
     let description: String
     init(_ d: String) { description = d }
+    /// The command printed its own verdict (to stdout); exit 1 without another line.
+    static let alreadyReported = Failure("")
 }
 
 /// Printed to stdout, exit 0.
@@ -42,7 +44,7 @@ enum CLI {
     ] }
 
     /// Commands without a group: the report workflow.
-    static var topCommands: [Command.Type] { [Keygen.self, Seal.self, Open.self, Verify.self, Inspect.self, Serve.self, Submit.self, Fetch.self, Inbox.self, Status.self] }
+    static var topCommands: [Command.Type] { [Keygen.self, Seal.self, Open.self, Verify.self, Inspect.self, Serve.self, Submit.self, Fetch.self, Inbox.self, Status.self, AuditCommand.self] }
 
     static var topUsage: String {
         var s = "att-report: secure report exchange for Arms Trade Treaty States Parties\n\nUsage: att-report <command> [options]\n       att-report <group> <command> [options]\n\n"
@@ -67,6 +69,7 @@ enum CLI {
             printError("\(u.description) (see --help)")
             return ExitCode.usage
         } catch {
+            if let f = error as? Failure, f.description.isEmpty { return ExitCode.failure }
             printError(message(for: error))
             return ExitCode.failure
         }

@@ -64,12 +64,12 @@ struct DirectoryPull: Command {
             }
         }
         let logKey = saved?.key ?? key
-        var pin: DirectoryPin
+        var pin: LogPin
         do {
             if let saved {
-                pin = try DirectoryPin(origin: logKey.name, logKey: logKey, pinnedNote: saved.note)
+                pin = try LogPin(origin: logKey.name, logKey: logKey, pinnedNote: saved.note)
             } else {
-                pin = DirectoryPin(origin: logKey.name, logKey: logKey)
+                pin = LogPin(origin: logKey.name, logKey: logKey)
             }
         } catch { throw Failure("the pin in \(DirectoryPinFile.path(local)) does not open: \(error)") }
 
@@ -89,7 +89,7 @@ struct DirectoryPull: Command {
         if let old = pin.pinned, old.checkpoint.size > 0, offered.checkpoint.size > old.checkpoint.size {
             do { proof = try client.directoryConsistencyProof(old: old.checkpoint.size, new: offered.checkpoint.size) } catch { throw fail(error) }
         }
-        let update: DirectoryPinUpdate
+        let update: LogPinUpdate
         do {
             update = try pin.update(to: note, consistencyProof: proof)
         } catch let e {

@@ -37,7 +37,7 @@ struct DirectoryPinTests {
         return l
     }
 
-    static func newPin(_ key: NoteSignerKey) -> DirectoryPin { DirectoryPin(origin: DirLog.origin, logKey: key.verifierKey) }
+    static func newPin(_ key: NoteSignerKey) -> LogPin { LogPin(origin: DirLog.origin, logKey: key.verifierKey) }
 
     @Test func advancesOnlyWithConsistencyProofs() throws {
         let key = try NoteSignerKey.generate(name: DirLog.origin)
@@ -53,7 +53,7 @@ struct DirectoryPinTests {
         try fromEmpty.update(to: log.checkpoints[0], consistencyProof: [])
         #expect(try fromEmpty.update(to: log.checkpoints[5], consistencyProof: []) == .advanced(from: 0, to: 5))
         // A saved pin reopens.
-        let restored = try DirectoryPin(origin: DirLog.origin, logKey: key.verifierKey, pinnedNote: log.checkpoints[9])
+        let restored = try LogPin(origin: DirLog.origin, logKey: key.verifierKey, pinnedNote: log.checkpoints[9])
         #expect(restored == pin)
     }
 
@@ -62,11 +62,11 @@ struct DirectoryPinTests {
         let log = try Self.log(key, entries: (1...6).map { "statement \($0)\n" })
         var pin = Self.newPin(key)
         try pin.update(to: log.checkpoints[6], consistencyProof: [])
-        #expect(throws: DirectoryPinError.rollback(pinned: log.checkpoints[6], offered: log.checkpoints[4])) {
+        #expect(throws: LogPinError.rollback(pinned: log.checkpoints[6], offered: log.checkpoints[4])) {
             try pin.update(to: log.checkpoints[4], consistencyProof: [])
         }
         #expect(pin.pinned?.checkpoint.size == 6)
-        let message = DirectoryPinError.rollback(pinned: log.checkpoints[6], offered: log.checkpoints[4]).description
+        let message = LogPinError.rollback(pinned: log.checkpoints[6], offered: log.checkpoints[4]).description
         #expect(message.contains("\n6\n") && message.contains("\n4\n"))
     }
 
@@ -78,21 +78,21 @@ struct DirectoryPinTests {
         var pin = Self.newPin(key)
         try pin.update(to: honest.checkpoints[3], consistencyProof: [])
         // Same size, another root.
-        #expect(throws: DirectoryPinError.fork(pinned: honest.checkpoints[3], offered: forked.checkpoints[3], proofError: nil)) {
+        #expect(throws: LogPinError.fork(pinned: honest.checkpoints[3], offered: forked.checkpoints[3], proofError: nil)) {
             try pin.update(to: forked.checkpoints[3], consistencyProof: [])
         }
         // A larger tree that does not extend the pinned one: its own proof fails.
-        #expect(throws: DirectoryPinError.fork(pinned: honest.checkpoints[3], offered: forked.checkpoints[6], proofError: .rootMismatch)) {
+        #expect(throws: LogPinError.fork(pinned: honest.checkpoints[3], offered: forked.checkpoints[6], proofError: .rootMismatch)) {
             try pin.update(to: forked.checkpoints[6], consistencyProof: try forked.proof(from: 3, to: 6))
         }
         // So does the honest log's proof, for the forked checkpoint.
-        #expect(throws: DirectoryPinError.fork(pinned: honest.checkpoints[3], offered: forked.checkpoints[5], proofError: .rootMismatch)) {
+        #expect(throws: LogPinError.fork(pinned: honest.checkpoints[3], offered: forked.checkpoints[5], proofError: .rootMismatch)) {
             try pin.update(to: forked.checkpoints[5], consistencyProof: try honest.proof(from: 3, to: 5))
         }
         // A proof of the wrong shape for an honest checkpoint is refused too.
         let proof = try honest.proof(from: 3, to: 5)
         #expect(proof.count == 4)
-        #expect(throws: DirectoryPinError.fork(pinned: honest.checkpoints[3], offered: honest.checkpoints[5], proofError: .wrongProofLength(expected: 4, got: 3))) {
+        #expect(throws: LogPinError.fork(pinned: honest.checkpoints[3], offered: honest.checkpoints[5], proofError: .wrongProofLength(expected: 4, got: 3))) {
             try pin.update(to: honest.checkpoints[5], consistencyProof: Array(proof.dropLast()))
         }
         #expect(pin.pinned?.note == honest.checkpoints[3])
@@ -104,20 +104,20 @@ struct DirectoryPinTests {
         let impostor = try NoteSignerKey.generate(name: DirLog.origin)
         let log = try Self.log(impostor, entries: ["a\n"])
         var pin = Self.newPin(key)
-        #expect(throws: DirectoryPinError.checkpoint(.note(.noVerifiedSignature(unknownSignatures: 1)))) {
+        #expect(throws: LogPinError.checkpoint(.note(.noVerifiedSignature(unknownSignatures: 1)))) {
             try pin.update(to: log.checkpoints[1], consistencyProof: [])
         }
         let otherOrigin = try Checkpoint(origin: "att-relay.example/submissions", size: 1, rootHash: Merkle.leafHash(Array("a\n".utf8)))
             .sign(signers: [key])
-        #expect(throws: DirectoryPinError.checkpoint(.originMismatch(expected: DirLog.origin, got: "att-relay.example/submissions"))) {
+        #expect(throws: LogPinError.checkpoint(.originMismatch(expected: DirLog.origin, got: "att-relay.example/submissions"))) {
             try pin.update(to: otherOrigin, consistencyProof: [])
         }
         #expect(pin.pinned == nil)
         // A witness policy.
         let witness = try NoteSignerKey.generate(name: "witness.example/w1", type: .cosignatureV1)
-        var witnessed = DirectoryPin(origin: DirLog.origin, logKey: key.verifierKey, cosigners: [witness.verifierKey], minimumCosignatures: 1)
+        var witnessed = LogPin(origin: DirLog.origin, logKey: key.verifierKey, cosigners: [witness.verifierKey], minimumCosignatures: 1)
         let own = try Self.log(key, entries: ["a\n"])
-        #expect(throws: DirectoryPinError.checkpoint(.notEnoughCosignatures(required: 1, got: 0))) {
+        #expect(throws: LogPinError.checkpoint(.notEnoughCosignatures(required: 1, got: 0))) {
             try witnessed.update(to: own.checkpoints[1], consistencyProof: [])
         }
         let cosigned = try SignedNote.addSignatures(to: own.checkpoints[1], signers: [witness])
@@ -136,10 +136,10 @@ struct DirectoryPinTests {
         try pin.update(to: log.checkpoints[3], consistencyProof: try log.proof(from: 2, to: 3))
         try pin.verifyEntries(log.entries)
         #expect(DirectoryState(replaying: log.entries).parties == world.state.parties)
-        #expect(throws: DirectoryPinError.entriesMismatch(expectedSize: 3, gotCount: 2)) { try pin.verifyEntries(Array(log.entries.prefix(2))) }
+        #expect(throws: LogPinError.entriesMismatch(expectedSize: 3, gotCount: 2)) { try pin.verifyEntries(Array(log.entries.prefix(2))) }
         var swapped = log.entries
         swapped.swapAt(1, 2)
-        #expect(throws: DirectoryPinError.entriesRootMismatch(size: 3)) { try pin.verifyEntries(swapped) }
-        #expect(throws: DirectoryPinError.notPinned) { try Self.newPin(key).verifyEntries([]) }
+        #expect(throws: LogPinError.entriesRootMismatch(size: 3)) { try pin.verifyEntries(swapped) }
+        #expect(throws: LogPinError.notPinned) { try Self.newPin(key).verifyEntries([]) }
     }
 }

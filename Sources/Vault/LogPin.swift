@@ -1,8 +1,8 @@
 import Crypto
 
-/// Why a client refused a directory checkpoint (§5.4). Rollback and fork carry both
+/// Why a client refused a log checkpoint (§5.4, §3.12). Rollback and fork carry both
 /// signed checkpoint notes, byte for byte, as evidence.
-public enum DirectoryPinError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum LogPinError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The offered note is not a checkpoint of the directory log (bad signature, wrong
     /// origin, missing log signature or cosignatures, …).
     case checkpoint(CheckpointError)
@@ -19,23 +19,23 @@ public enum DirectoryPinError: Error, Equatable, Sendable, CustomStringConvertib
 
     public var description: String {
         switch self {
-        case let .checkpoint(e): return "directory checkpoint refused: \(e)"
+        case let .checkpoint(e): return "checkpoint refused: \(e)"
         case let .rollback(p, o):
-            return "directory rollback: the log offered a smaller tree than the one pinned\n--- pinned\n\(Self.text(p))--- offered\n\(Self.text(o))"
+            return "rollback: the log offered a smaller tree than the one pinned\n--- pinned\n\(Self.text(p))--- offered\n\(Self.text(o))"
         case let .fork(p, o, e):
             let why = e.map { " (\($0))" } ?? " (same size, different root)"
-            return "directory fork: the offered checkpoint does not extend the pinned one\(why)\n--- pinned\n\(Self.text(p))--- offered\n\(Self.text(o))"
-        case let .entriesMismatch(s, n): return "the pinned directory checkpoint covers \(s) entries, \(n) given"
-        case let .entriesRootMismatch(s): return "the directory entries do not hash to the pinned checkpoint's root (size \(s))"
-        case .notPinned: return "no directory checkpoint is pinned"
+            return "fork: the offered checkpoint does not extend the pinned one\(why)\n--- pinned\n\(Self.text(p))--- offered\n\(Self.text(o))"
+        case let .entriesMismatch(s, n): return "the pinned checkpoint covers \(s) entries, \(n) given"
+        case let .entriesRootMismatch(s): return "the log entries do not hash to the pinned checkpoint's root (size \(s))"
+        case .notPinned: return "no checkpoint is pinned"
         }
     }
 
     static func text(_ note: [UInt8]) -> String { String(decoding: note, as: UTF8.self) }
 }
 
-/// What `DirectoryPin.update` did.
-public enum DirectoryPinUpdate: Equatable, Sendable {
+/// What `LogPin.update` did.
+public enum LogPinUpdate: Equatable, Sendable {
     /// Nothing was pinned; the checkpoint is now (trust on first use).
     case pinnedFirst(size: UInt64)
     /// The same tree as the pinned one; the pinned note is kept.
@@ -44,12 +44,12 @@ public enum DirectoryPinUpdate: Equatable, Sendable {
     case advanced(from: UInt64, to: UInt64)
 }
 
-/// A client's pin of the directory log: the last checkpoint it accepted (size, root and
+/// A client's pin of a log (the directory log, §5.4, or the submissions log, for audits): the last checkpoint it accepted (size, root and
 /// signed note). A new checkpoint is accepted only with a valid consistency proof from the
 /// pinned one; a smaller tree is a rollback, a tree that does not extend the pinned one a
 /// fork, and both are refused with the two signed checkpoints as evidence.
-public struct DirectoryPin: Equatable, Sendable {
-    /// The directory log's origin, `<relay name>/directory` (§3.12).
+public struct LogPin: Equatable, Sendable {
+    /// The log's origin, `<relay name>/directory` or `<relay name>/submissions` (§3.12).
     public let origin: String
     public let logKey: NoteVerifierKey
     public let cosigners: [NoteVerifierKey]
@@ -66,13 +66,13 @@ public struct DirectoryPin: Equatable, Sendable {
 
     /// A pin restored from its saved signed checkpoint note (reopened and verified).
     public init(origin: String, logKey: NoteVerifierKey, cosigners: [NoteVerifierKey] = [], minimumCosignatures: Int = 0,
-                pinnedNote: [UInt8]) throws(DirectoryPinError) {
+                pinnedNote: [UInt8]) throws(LogPinError) {
         self.init(origin: origin, logKey: logKey, cosigners: cosigners, minimumCosignatures: minimumCosignatures)
         pinned = try open(pinnedNote)
     }
 
     /// Opens a signed checkpoint of this log under this pin's key and witness policy.
-    public func open(_ note: [UInt8]) throws(DirectoryPinError) -> SignedCheckpoint {
+    public func open(_ note: [UInt8]) throws(LogPinError) -> SignedCheckpoint {
         do throws(CheckpointError) {
             return try SignedCheckpoint(opening: note, origin: origin, logKey: logKey, cosigners: cosigners,
                                         minimumCosignatures: minimumCosignatures)
@@ -86,7 +86,7 @@ public struct DirectoryPin: Equatable, Sendable {
     /// empty, or for the same size). On success the new checkpoint is pinned (unless it is
     /// the same tree); on failure the pin is unchanged.
     @discardableResult
-    public mutating func update(to note: [UInt8], consistencyProof: [Merkle.Hash]) throws(DirectoryPinError) -> DirectoryPinUpdate {
+    public mutating func update(to note: [UInt8], consistencyProof: [Merkle.Hash]) throws(LogPinError) -> LogPinUpdate {
         let offered = try open(note)
         guard let old = pinned else {
             pinned = offered
@@ -115,7 +115,7 @@ public struct DirectoryPin: Equatable, Sendable {
     /// Checks that `entries` are exactly the pinned checkpoint's tree: as many entries as its
     /// size, whose RFC 6962 root (leaf hash SHA-256(0x00 || entry)) is its root hash. Replay
     /// the directory only from entries that pass.
-    public func verifyEntries(_ entries: [[UInt8]]) throws(DirectoryPinError) {
+    public func verifyEntries(_ entries: [[UInt8]]) throws(LogPinError) {
         guard let cp = pinned?.checkpoint else { throw .notPinned }
         guard UInt64(entries.count) == cp.size else { throw .entriesMismatch(expectedSize: cp.size, gotCount: entries.count) }
         let root = Merkle.root(ofLeafHashes: entries.map { Merkle.leafHash($0) }[...])
