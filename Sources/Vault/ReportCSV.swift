@@ -109,6 +109,10 @@ public enum ReportCSV {
         }
         guard !records.isEmpty else { doc.issues.append(ReportIssue(.empty)); doc.fatal = true; return doc }
         doc.tablesPresent = ["exports", "imports", "measures"]
+        let tableNames: Set<String> = ["exports", "imports", "measures"]
+        if !records.contains(where: { $0.cells[0] == "table" }), let first = records.first(where: { tableNames.contains($0.cells[0]) }) {
+            doc.issues.append(ReportIssue(line: first.line, .csvNoColumnHeader)); doc.fatal = true; return doc
+        }
         var k = 0
         // Header fields.
         while k < records.count, records[k].cells[0] != "table" {
@@ -116,9 +120,6 @@ public enum ReportCSV {
             k += 1
             if r.cells[0].hasPrefix("#") { continue }
             let name = r.cells[0]
-            if ["exports", "imports", "measures"].contains(name) {
-                doc.issues.append(ReportIssue(line: r.line, .csvNoColumnHeader)); doc.fatal = true; return doc
-            }
             if r.cells.count > 2, r.cells[2...].contains(where: { !$0.isEmpty }) {
                 doc.issues.append(ReportIssue(table: "report", column: name, line: r.line, .csvExtraCells))
             }

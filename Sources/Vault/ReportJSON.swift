@@ -281,12 +281,12 @@ public enum ReportJSON {
                 if let v = scalar(node) { doc.fields[key] = RawCell(value: v, line: node.line) }
                 continue
             }
-            doc.tablesPresent.insert(key)
             guard case let .array(items) = node.value else {
                 doc.issues.append(ReportIssue(table: "report", column: key, line: node.line,
                                               .wrongType(expected: "an array of rows", found: scalar(node)?.kindName ?? "null")))
                 continue
             }
+            doc.tablesPresent.insert(key)
             for (index, item) in items.enumerated() {
                 guard case let .object(cells) = item.value else {
                     doc.issues.append(ReportIssue(table: key, row: index + 1, line: item.line,

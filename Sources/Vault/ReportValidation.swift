@@ -523,7 +523,7 @@ extension ReportValidation {
                 if nilFlag[kind] == true, count > 0 {
                     fail("report", nil, "nil_" + kind.rawValue, flagLine, .nilTableWithRows(table: kind.rawValue, rows: count))
                 }
-                if nilFlag[kind] == false, count == 0 {
+                if nilFlag[kind] == false, count == 0, raw.tablesPresent.contains(kind.rawValue) {
                     fail("report", nil, "nil_" + kind.rawValue, flagLine, .emptyTableNotNil(table: kind.rawValue))
                 }
             }
