@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN_RELEASE = .build/release/att-report
 
-.PHONY: deps build release test demo bench clean
+.PHONY: deps build release test demo bench fuzz clean
 
 deps:
 	@./scripts/install-deps
@@ -29,6 +29,11 @@ bench: release
 	python3 scripts/bench.py --att-report $(BIN_RELEASE) --repeat 5
 	.build/release/att-logbench bench $${TMPDIR:-/tmp}/att-logbench.db 1000000 1000
 	rm -f $${TMPDIR:-/tmp}/att-logbench.db*
+
+# libFuzzer + AddressSanitizer on every parser that meets outside bytes (scripts/fuzz),
+# FUZZ_SECONDS per target (default 60). Crashes land in fuzz/crashes/.
+fuzz: deps
+	./scripts/fuzz
 
 clean:
 	rm -rf .build .build-*

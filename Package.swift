@@ -22,6 +22,10 @@ let package = Package(
         .executableTarget(name: "att-report", dependencies: ["Relay", "Vault", "Crypto"]),
         // Load generator and benchmark for the transparency log (crash tests, make bench).
         .executableTarget(name: "att-logbench", dependencies: ["Relay", "Crypto"]),
+        // libFuzzer targets for every parser that meets outside bytes (scripts/fuzz); the
+        // plain build of att-fuzz replays inputs, FuzzTests replays fuzz/corpus and fuzz/regressions.
+        .target(name: "FuzzTargets", dependencies: ["Crypto", "Vault", "Relay"]),
+        .executableTarget(name: "att-fuzz", dependencies: ["FuzzTargets"]),
 
         // Tests. TestSupport reads ../shared/vectors and inflates the zlib-compressed ones.
         .target(name: "TestSupport", dependencies: ["CZlib", "Crypto"], path: "Tests/TestSupport"),
@@ -29,6 +33,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["Crypto", "TestSupport"]),
         .testTarget(name: "RelayTests", dependencies: ["Relay", "Vault", "Crypto", "TestSupport"]),
         .testTarget(name: "VaultTests", dependencies: ["Vault", "Crypto", "TestSupport"]),
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -213,6 +213,19 @@ public final class MinisignSecretKey: @unchecked Sendable {
                 throw encrypted ? MinisignError.wrongPassphrase : MinisignError.malformedSecretKey("checksum mismatch")
             }
         }
+        // The Ed25519 secret key is seed || public key. If the halves disagree, every
+        // signature is made with the wrong public key and verifies under no key (found by
+        // fuzzing: fuzz/regressions/minisign-seckey).
+        var derived = [UInt8](repeating: 0, count: 32)
+        let scratch = SecureBytes(count: 64)
+        try key.secretKey.withUnsafeBytes { sk in
+            try derived.withUnsafeMutableBytes { p in
+                try scratch.withUnsafeMutableBytes { try Sodium.ed25519SeedKeypair(seed: UnsafeRawBufferPointer(rebasing: sk[0..<32]), publicKey: p, secretKey: $0) }
+            }
+        }
+        guard derived == key.publicKey.publicKey else {
+            throw MinisignError.malformedSecretKey("the public key stored in the secret key does not match its seed")
+        }
         return key
     }
 

@@ -40,10 +40,16 @@ public struct MinisignSignature: Equatable, Sendable {
         guard let global = Base64.decode(lines[3], padded: true), global.count == 64 else {
             throw MinisignError.malformedSignature("line 4 is not base64 of 64 bytes")
         }
+        // The global signature covers the trusted comment's bytes; decoding other bytes
+        // than UTF-8 would replace them, and verify the replacement instead (found by
+        // fuzzing: fuzz/regressions/minisign-sig).
+        guard let trusted = String(validating: lines[2].dropFirst(Minisign.trustedPrefix.utf8.count), as: UTF8.self) else {
+            throw MinisignError.malformedSignature("the trusted comment (line 3) is not UTF-8")
+        }
         prehashed = alg == Minisign.prehashedAlg
         keyID = Array(sig[2..<10]); signature = Array(sig[10..<74])
         untrustedComment = String(decoding: lines[0].dropFirst(Minisign.commentPrefix.utf8.count), as: UTF8.self)
-        trustedComment = String(decoding: lines[2].dropFirst(Minisign.trustedPrefix.utf8.count), as: UTF8.self)
+        trustedComment = trusted
         globalSignature = global
     }
 

@@ -75,4 +75,30 @@ struct MinisignTests {
         #expect(throws: MinisignError.self) { try MinisignSignature(parsing: Array("untrusted comment: x\n".utf8)) }
         #expect(throws: MinisignError.self) { try MinisignSecretKey.load(Array("nonsense".utf8)) { SecureBytes(count: 0) } }
     }
+
+    /// Found by fuzzing (fuzz/regressions/minisign-seckey): an unencrypted key file whose
+    /// stored public half is not its seed's loaded, and signed with the wrong public key.
+    @Test func secretKeyWithMismatchedHalvesIsRefused() throws {
+        let clear = try MinisignSecretKey.generate().encodeFile(passphrase: nil)
+        let lines = clear.split(separator: "\n")
+        var raw = try #require(Base64.decode(String(lines[1]), padded: true))
+        #expect(raw.count == 158)
+        raw[54 + 8 + 32 + 5] ^= 0x01  // header (54), key id (8), seed (32), then the public half
+        let tampered = "\(lines[0])\n\(Base64.encode(raw, padded: true))\n"
+        #expect(throws: MinisignError.malformedSecretKey("the public key stored in the secret key does not match its seed")) {
+            try MinisignSecretKey.load(Array(tampered.utf8)) { throw MinisignError.passphraseRequired }
+        }
+    }
+
+    /// Found by fuzzing (fuzz/regressions/minisign-sig): a trusted comment that is not
+    /// UTF-8 was decoded with replacement characters, so the global signature was checked
+    /// over other bytes than the file's.
+    @Test func signatureWithNonUTF8TrustedCommentIsRefused() throws {
+        var lines = try Vectors.data("minisign/test.prehashed.minisig").split(separator: 0x0A, omittingEmptySubsequences: false)
+        lines[2] = ArraySlice(Array("trusted comment: ".utf8) + [0xCC, 0xCC])
+        let bytes = Array(lines.joined(separator: [0x0A]))
+        #expect(throws: MinisignError.malformedSignature("the trusted comment (line 3) is not UTF-8")) {
+            try MinisignSignature(parsing: bytes)
+        }
+    }
 }
