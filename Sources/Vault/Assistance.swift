@@ -165,7 +165,7 @@ public struct AssistanceMatch: Equatable, Sendable, CustomStringConvertible {
 }
 
 public enum Assistance {
-    /// Every (request, offer) pair that fits on `date`, sorted by request id then offer id.
+    /// Every (request, offer) pair that fits on `date`, sorted by request id then offer id (then party).
     /// They fit when both are active, the parties differ, the offer is open to the
     /// requester, they share a kind, and a provision of one covers a provision of the other.
     public static func match(requests: [AssistanceMetadata], offers: [AssistanceMetadata], on date: CivilDate) throws -> [AssistanceMatch] {
@@ -187,6 +187,8 @@ public enum Assistance {
                                            kinds: kinds.sorted(), provisions: provisions.sorted()))
             }
         }
-        return out.sorted { ($0.request, $0.offer, $0.offerer.rawValue) < ($1.request, $1.offer, $1.offerer.rawValue) }
+        return out.sorted {
+            ($0.request, $0.requester.rawValue, $0.offer, $0.offerer.rawValue) < ($1.request, $1.requester.rawValue, $1.offer, $1.offerer.rawValue)
+        }
     }
 }

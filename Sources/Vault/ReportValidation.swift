@@ -89,6 +89,31 @@ public enum ParsedReport: Equatable, Sendable {
     case initial(InitialReport)
 }
 
+extension ParsedReport {
+    public var party: PartyCode {
+        switch self {
+        case let .annual(a): return a.party
+        case let .initial(i): return i.party
+        }
+    }
+
+    /// `annual` or `initial` (the envelope's report type).
+    public var reportType: ReportType {
+        switch self {
+        case .annual: return .annual
+        case .initial: return .initial
+        }
+    }
+
+    /// The canonical JSON (§8.4): what gets sealed.
+    public var canonicalJSON: [UInt8] {
+        switch self {
+        case let .annual(a): return ReportJSON.canonical(a)
+        case let .initial(i): return ReportJSON.canonical(i)
+        }
+    }
+}
+
 public struct ReportReadResult: Sendable {
     public let format: ReportFormat
     /// Present exactly when `issues` is empty.

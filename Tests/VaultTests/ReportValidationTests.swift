@@ -144,6 +144,18 @@ struct ReportValidationTests {
         #expect(issues.map(\.problem) == [.emptyTableNotNil(table: "exports")] && issues[0].line == 11)
     }
 
+    @Test("a report with both tables nil needs no column header; the parsed report gives its canonical JSON")
+    func bothNil() throws {
+        let text = "format,att-report/report/v1\ntype,annual\nparty,MEX\nyear,2025\nwithheld,no\nnil_exports,yes\nnil_imports,yes\n"
+        let r = ReportValidation.read(Array(text.utf8))
+        let report = try #require(r.report, "\(r.issues)")
+        #expect(report.party.rawValue == "MEX" && report.reportType == .annual)
+        guard case let .annual(a) = report else { Issue.record("not annual"); return }
+        #expect(a.exports == TradeTable(isNil: true) && a.imports == TradeTable(isNil: true) && a.currency == nil && a.version == 1)
+        #expect(report.canonicalJSON == ReportJSON.canonical(a))
+        #expect(String(decoding: report.canonicalJSON, as: UTF8.self).contains(#""currency":null,"exports":[],"#))
+    }
+
     @Test("the year: not over yet, before entry into force, or not the one expected")
     func years() throws {
         let fra = try ExampleReports.bytes(Self.fra)
