@@ -288,4 +288,47 @@ struct ReportValidationTests {
         let escaped = text.replacingOccurrences(of: "\"self-loading rifles\"", with: "\"self-loading \\u0072ifles \\ud83d\\ude00\"")
         #expect(try ReportValidation.annual(Array(escaped.utf8)).exports?.rows[2].description == "self-loading rifles 😀")
     }
+
+    /// A small deterministic generator (SplitMix64), so a failure can be replayed.
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test("damaged files never crash the reader; whatever it accepts writes and reads back the same",
+          arguments: ["annual-FRA-2025.csv", "annual-FRA-2025.json", "annual-ARG-2025.csv", "annual-NGA-2025.json"])
+    func damaged(name: String) throws {
+        let original = try ExampleReports.bytes(name)
+        var g = SplitMix(state: 0x5EED)
+        let interesting: [UInt8] = [0x22, 0x2C, 0x0A, 0x0D, 0x7B, 0x7D, 0x5B, 0x5D, 0x3A, 0x5C, 0x2D, 0x30, 0x80, 0xFF, 0x00, 0x20]
+        var accepted = 0
+        for _ in 0..<500 {
+            var b = original
+            for _ in 0..<Int.random(in: 1...3, using: &g) {
+                let i = Int.random(in: 0..<b.count, using: &g)
+                switch Int.random(in: 0..<4, using: &g) {
+                case 0: b[i] = interesting.randomElement(using: &g)!
+                case 1: b.remove(at: i)
+                case 2: b.insert(interesting.randomElement(using: &g)!, at: i)
+                default: b = Array(b[..<i])
+                }
+                if b.isEmpty { break }
+            }
+            let r = ReportValidation.read(b)
+            #expect((r.report == nil) != r.issues.isEmpty)
+            for issue in r.issues { #expect(!issue.description.isEmpty) }
+            if case let .annual(a)? = r.report {
+                accepted += 1
+                #expect(try ReportValidation.annual(ReportJSON.canonical(a)) == a)
+                #expect(try ReportValidation.annual(ReportCSV.write(a)) == a)
+            }
+        }
+        #expect(accepted < 500, "most damage is noticed")
+    }
 }
