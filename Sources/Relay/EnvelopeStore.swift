@@ -51,12 +51,14 @@ public struct StoredEnvelope: Equatable, Sendable {
 /// existing file), and the directory fsynced, before their index row is committed.
 /// Thread-safe: every database use is under one lock.
 public final class EnvelopeStore: @unchecked Sendable {
-    // @unchecked: `db` and `inFlight` are only used under `lock`.
+    // @unchecked: `db`, `inFlight` and `reservedHashes` are only used under `lock`.
     public let directory: String
     public let temporaryDirectory: String
     private let db: SQLiteDatabase
     private let lock = NSLock()
     private var inFlight: Set<String> = []
+    /// The sealed-file hashes of `inFlight`, to the id claiming each.
+    private var reservedHashes: [[UInt8]: (id: String, sender: PartyCode)] = [:]
 
     static let columns = "id, sender, level, type, year, recipients, supersedes, sealed_sha256, sealed_size, signature, log_index, checkpoint_size, received"
 
@@ -175,65 +177,105 @@ public final class EnvelopeStore: @unchecked Sendable {
         case held(StoredEnvelope)
     }
 
-    /// Checks an upload against what is held (§7.3: 409s) and, if it is new, stores it
-    /// durably: the sealed file from `temporaryPath` (linked into place) and the signature,
-    /// then the index row. The caller removes `temporaryPath` afterwards, whatever happened.
-    public func claim(_ e: StoredEnvelope, temporaryPath: String) throws -> Claim {
+    /// Checks an upload against what is held (§7.3: 409s) and, if it is new (or stored but
+    /// never appended, after a crash), reserves its id and hash until `commit` or `release`.
+    /// Nothing is written: files and rows go in with a batch (`commit`).
+    public func claim(_ e: StoredEnvelope) throws -> Claim {
         try lock.withLock {
             if let held = try lookup(id: e.id) {
                 guard held.sealedSHA256 == e.sealedSHA256, held.signature == e.signature else {
                     throw HTTPError.conflict(.idInUse)
                 }
                 if held.logIndex != nil { return .held(held) }
-                // Stored, but its leaf was never appended (a crash, or another upload of the
-                // same envelope in flight).
-                if inFlight.contains(e.id) { throw HTTPError.unavailable(retryAfter: 1) }
-                inFlight.insert(e.id)
-                return .claimed
             }
-            if let held = try lookup(sealedSHA256: e.sealedSHA256) {
-                throw held.sender == e.sender ? HTTPError.conflict(.idInUse) : HTTPError.conflict(.ciphertextHeldForAnotherSender)
+            // Another upload of the same envelope, or of the same ciphertext, is in flight.
+            if let other = reservedHashes[e.sealedSHA256] {
+                if other.id == e.id { throw HTTPError.unavailable(retryAfter: 1) }
+                throw other.sender == e.sender ? HTTPError.conflict(.idInUse) : HTTPError.conflict(.ciphertextHeldForAnotherSender)
             }
-            if let s = e.supersedes {
-                guard let old = try lookup(id: s), old.logIndex != nil, old.sender == e.sender, old.type == e.type,
-                      old.year == e.year else { throw HTTPError.conflict(.supersededMismatch) }
+            if inFlight.contains(e.id) { throw HTTPError.conflict(.idInUse) }
+            if try lookup(id: e.id) == nil {
+                if let held = try lookup(sealedSHA256: e.sealedSHA256) {
+                    throw held.sender == e.sender ? HTTPError.conflict(.idInUse) : HTTPError.conflict(.ciphertextHeldForAnotherSender)
+                }
+                if let s = e.supersedes {
+                    guard let old = try lookup(id: s), old.logIndex != nil, old.sender == e.sender, old.type == e.type,
+                          old.year == e.year else { throw HTTPError.conflict(.supersededMismatch) }
+                }
             }
-            try place(temporaryPath, at: sealedPath(e.sealedSHA256))
-            try placeSignature(e.signature, at: signaturePath(e.sealedSHA256))
-            let s = try db.prepare("INSERT INTO envelopes (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)")
-            try s.bind(1, e.id)
-            try s.bind(2, e.sender.rawValue)
-            try s.bind(3, e.level.rawValue)
-            try s.bind(4, e.type.rawValue)
-            try s.bind(5, Int64(e.year))
-            try s.bind(6, e.recipients.map(\.rawValue).joined(separator: ","))
-            if let sup = e.supersedes { try s.bind(7, sup) } else { try s.bindNull(7) }
-            try s.bind(8, e.sealedSHA256)
-            try s.bind(9, Int64(e.sealedSize))
-            try s.bind(10, e.signature)
-            try s.bind(11, e.received)
-            try s.run()
             inFlight.insert(e.id)
+            reservedHashes[e.sealedSHA256] = (e.id, e.sender)
             return .claimed
         }
     }
 
-    /// The leaf of a claimed envelope is in the log at `index`, first covered by the
-    /// checkpoint of size `checkpointSize`.
-    public func recordLogIndex(id: String, index: UInt64, checkpointSize: UInt64) throws {
+    /// One claimed envelope ready to be stored: its sealed file and its signature file, each
+    /// already written to a temporary file and fsynced by the uploading thread.
+    public struct Pending: Sendable {
+        public let envelope: StoredEnvelope
+        public let sealedTemporaryPath: String
+        public let signatureTemporaryPath: String
+    }
+
+    /// Stores a batch of claimed envelopes durably: every file linked into place (never over
+    /// an existing file), ONE fsync of the directory, then every index row in ONE
+    /// transaction. Their leaves are appended after this, and `recordLogIndexes` then.
+    public func commit(_ batch: [Pending]) throws {
+        for p in batch {
+            try place(p.sealedTemporaryPath, at: sealedPath(p.envelope.sealedSHA256))
+            try placeSignature(p.signatureTemporaryPath, bytes: p.envelope.signature, at: signaturePath(p.envelope.sealedSHA256))
+        }
+        try syncDirectory()
         try lock.withLock {
-            defer { inFlight.remove(id) }
-            let s = try db.prepare("UPDATE envelopes SET log_index = ?, checkpoint_size = ? WHERE id = ?")
-            try s.bind(1, Int64(index))
-            try s.bind(2, Int64(checkpointSize))
-            try s.bind(3, id)
-            try s.run()
+            try db.transaction {
+                let s = try db.prepare("INSERT OR IGNORE INTO envelopes (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)")
+                for p in batch {
+                    let e = p.envelope
+                    try s.bind(1, e.id)
+                    try s.bind(2, e.sender.rawValue)
+                    try s.bind(3, e.level.rawValue)
+                    try s.bind(4, e.type.rawValue)
+                    try s.bind(5, Int64(e.year))
+                    try s.bind(6, e.recipients.map(\.rawValue).joined(separator: ","))
+                    if let sup = e.supersedes { try s.bind(7, sup) } else { try s.bindNull(7) }
+                    try s.bind(8, e.sealedSHA256)
+                    try s.bind(9, Int64(e.sealedSize))
+                    try s.bind(10, e.signature)
+                    try s.bind(11, e.received)
+                    try s.run()
+                }
+            }
         }
     }
 
-    /// A claimed envelope whose append failed: it may be retried.
-    public func release(id: String) {
-        _ = lock.withLock { inFlight.remove(id) }
+    /// The leaves of committed envelopes are in the log: their indexes and the size of the
+    /// first checkpoint covering each. Not fsynced on its own: a crash that loses it is
+    /// repaired from the log by `recover` (the next durable commit syncs it anyway).
+    public func recordLogIndexes(_ items: [(id: String, index: UInt64, checkpointSize: UInt64)]) throws {
+        try lock.withLock {
+            defer { for i in items { unreserve(i.id) } }
+            try db.execute("PRAGMA synchronous = NORMAL")
+            defer { try? db.execute("PRAGMA synchronous = FULL") }
+            try db.transaction {
+                let s = try db.prepare("UPDATE envelopes SET log_index = ?, checkpoint_size = ? WHERE id = ?")
+                for i in items {
+                    try s.bind(1, Int64(i.index))
+                    try s.bind(2, Int64(i.checkpointSize))
+                    try s.bind(3, i.id)
+                    try s.run()
+                }
+            }
+        }
+    }
+
+    private func unreserve(_ id: String) {
+        inFlight.remove(id)
+        if let sha = reservedHashes.first(where: { $0.value.id == id })?.key { reservedHashes[sha] = nil }
+    }
+
+    /// Claimed envelopes whose commit or append failed: they may be retried.
+    public func release(ids: [String]) {
+        lock.withLock { for id in ids { unreserve(id) } }
     }
 
     /// After a crash between an append and `recordLogIndex`: the log's entries after the
@@ -271,31 +313,50 @@ public final class EnvelopeStore: @unchecked Sendable {
 
     // MARK: - Files
 
-    /// Links `temporaryPath` (already fsynced) to `path`, never over an existing file, and
-    /// fsyncs the directory. An existing `path` has the same name, so the same SHA-256: the
-    /// same bytes. The caller, which owns the temporary file, removes it.
+    /// Links `temporaryPath` (already fsynced) to `path`, never over an existing file. An
+    /// existing `path` has the same name, so the same SHA-256: the same bytes. The caller,
+    /// which owns the temporary file, removes it; the directory is fsynced once per batch.
     private func place(_ temporaryPath: String, at path: String) throws {
         if link(temporaryPath, path) != 0 {
             guard errno == EEXIST else { throw IOError.commit(path: path, reason: String(cString: strerror(errno))) }
         }
-        syncDirectory()
     }
 
-    /// Writes the signature file. One already there with other bytes is a leftover of an
-    /// upload that never got its index row (the index is checked first, under the lock):
-    /// it is removed and the file written again.
-    private func placeSignature(_ bytes: [UInt8], at path: String) throws {
-        do {
-            try AtomicFileSink.write(bytes, to: path, mode: 0o600, overwrite: false)
-        } catch IOError.exists(_) {
-            if (try? readSmallFile(path, limit: 1 << 16)) == bytes { return }
-            unlink(path)
-            try AtomicFileSink.write(bytes, to: path, mode: 0o600, overwrite: false)
-        }
+    /// Links the signature file into place. One already there with other bytes is a leftover
+    /// of an upload that never got its index row (the index is checked first, under the lock):
+    /// it is replaced.
+    private func placeSignature(_ temporaryPath: String, bytes: [UInt8], at path: String) throws {
+        if link(temporaryPath, path) == 0 { return }
+        guard errno == EEXIST else { throw IOError.commit(path: path, reason: String(cString: strerror(errno))) }
+        if (try? readSmallFile(path, limit: 1 << 16)) == bytes { return }
+        guard rename(temporaryPath, path) == 0 else { throw IOError.commit(path: path, reason: String(cString: strerror(errno))) }
     }
 
-    private func syncDirectory() {
+    private func syncDirectory() throws {
         let dfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dfd >= 0 { _ = fsync(dfd); close(dfd) }
+        guard dfd >= 0 else { throw IOError.commit(path: directory, reason: String(cString: strerror(errno))) }
+        defer { close(dfd) }
+        guard fsync(dfd) == 0 else { throw IOError.commit(path: directory, reason: String(cString: strerror(errno))) }
+    }
+
+    /// `bytes` in a new temporary file, fsynced; returns its path (the caller removes it).
+    func writeTemporaryFile(_ bytes: [UInt8]) throws -> String {
+        let (path, fd) = try makeTemporaryFile()
+        defer { close(fd) }
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, bytes.count - done) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                unlink(path)
+                throw IOError.write(what: path, reason: String(cString: strerror(errno)))
+            }
+            done += n
+        }
+        guard fsync(fd) == 0 else {
+            unlink(path)
+            throw IOError.commit(path: path, reason: String(cString: strerror(errno)))
+        }
+        return path
     }
 }

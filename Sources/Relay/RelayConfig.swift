@@ -113,7 +113,7 @@ public struct RelayConfig: Sendable {
         try envelopes.recover(log: submissions)
         return RelayLogs(submissions: submissions, submissionsKey: submissionsSigner.verifierKey,
                          directory: directory, directoryKey: directorySigner.verifierKey,
-                         envelopes: envelopes, submissionsAppender: LogAppender(store: submissions))
+                         envelopes: envelopes, submissionCommitter: SubmissionCommitter(store: envelopes, log: submissions))
     }
 }
 
@@ -125,8 +125,8 @@ public struct RelayLogs: Sendable {
     public let directoryKey: NoteVerifierKey
     /// The envelopes whose leaves are in the submissions log.
     public let envelopes: EnvelopeStore
-    /// Group commit for the submissions log: every envelope leaf goes through it.
-    public let submissionsAppender: LogAppender
+    /// Group commit of envelopes and their submissions-log leaves: every upload goes through it.
+    public let submissionCommitter: SubmissionCommitter
 
     public func store(_ log: LogName) -> LogStore {
         switch log {

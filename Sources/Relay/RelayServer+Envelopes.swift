@@ -54,19 +54,20 @@ extension RelayServer {
             id: m.id, sender: m.from, level: m.level, type: m.type, year: m.year, recipients: m.to,
             supersedes: m.supersedes, sealedSHA256: upload.sealedSHA256, sealedSize: verified.sealedSize,
             signature: upload.signatureBytes, logIndex: nil, checkpointSize: nil, received: now())
-        let store = logs.envelopes
-        switch try store.claim(envelope, temporaryPath: path) {
+        switch try logs.envelopes.claim(envelope) {
         case .held(let held):
             return try receiptResponse(held, status: 200)
         case .claimed:
             let receipt: LogAppender.Receipt
             do {
-                receipt = try logs.submissionsAppender.append(envelope.leaf)
+                let signaturePath = try logs.envelopes.writeTemporaryFile(upload.signatureBytes)
+                defer { unlink(signaturePath) }
+                receipt = try logs.submissionCommitter.submit(EnvelopeStore.Pending(envelope: envelope, sealedTemporaryPath: path,
+                                                                                    signatureTemporaryPath: signaturePath))
             } catch {
-                store.release(id: envelope.id)
+                logs.envelopes.release(ids: [envelope.id])
                 throw error
             }
-            try store.recordLogIndex(id: envelope.id, index: receipt.index, checkpointSize: receipt.checkpoint.size)
             let proof = try logs.submissions.receipt(index: receipt.index, checkpoint: receipt.checkpoint)
             return HTTPResponse(status: 201, headers: [("Content-Type", "text/plain; charset=utf-8"),
                                                        ("Cache-Control", "no-store"),

@@ -5,6 +5,7 @@ import Relay
 // att-logbench load DB [THREADS] [SKEYFILE]   append forever from THREADS threads, print one
 //                                     line per acknowledged entry: "ack <index> <sha256(entry)> <size> <root>"
 // att-logbench bench DB [LEAVES] [BATCH]   append LEAVES entries in batches, then time proofs
+// att-logbench requests RELAY_NAME HOME DIRECTORY COUNT SIZE OUT   signed envelope uploads for wrk
 
 func fail(_ s: String) -> Never {
     FileHandle.standardError.write(Data("att-logbench: \(s)\n".utf8))
@@ -12,7 +13,17 @@ func fail(_ s: String) -> Never {
 }
 
 let args = Array(CommandLine.arguments.dropFirst())
-guard args.count >= 2 else { fail("usage: att-logbench (load DB [THREADS] | bench DB [LEAVES] [BATCH])") }
+guard args.count >= 2 else { fail("usage: att-logbench (load DB [THREADS] | bench DB [LEAVES] [BATCH] | requests RELAY HOME DIR COUNT SIZE OUT)") }
+if args[0] == "requests" {
+    guard args.count == 7, let count = Int(args[4]), let size = Int(args[5]), size >= 16 else {
+        fail("usage: att-logbench requests RELAY_NAME HOME DIRECTORY COUNT SIZE OUT")
+    }
+    do {
+        try RequestGenerator.run(relayName: args[1], home: URL(fileURLWithPath: args[2]), directory: URL(fileURLWithPath: args[3]),
+                                 count: count, size: size, out: args[6])
+    } catch { fail("\(error)") }
+    exit(0)
+}
 let signer: NoteCheckpointSigner
 do { signer = try benchSigner(keyFile: args[0] == "load" && args.count > 3 ? args[3] : nil) } catch { fail("\(error)") }
 

@@ -12,7 +12,8 @@ import Glibc
 struct Serve: Command {
     static let name = "serve"
     static let summary = "run the relay: the transparency logs over HTTP (until SIGINT/SIGTERM)"
-    static let usage = "[--data DIR] [--host ADDR] [--port N] [--name NAME] [--directory DIR]"
+    static let usage = "[--data DIR] [--host ADDR] [--port N] [--name NAME] [--directory DIR] [--threads N] [--tls-cert PEM --tls-key PEM] [--insecure]"
+    static let defaultThreads = 32
     static let defaultData = "relay-data"
     static let exampleDirectory = "keys-example/directory"
     static let options: [Option] = [
@@ -21,6 +22,10 @@ struct Serve: Command {
         Option(["--port"], value: "N", help: "port to listen on, 0 for any free one (default 8080)"),
         Option(["--name"], value: "NAME", help: "the relay's host name, which starts the logs' origins (default \(RelayConfig.defaultName))"),
         Option(["--directory"], value: "DIR", help: "local directory imported into the directory log (default ./\(exampleDirectory) if it exists)"),
+        Option(["--threads"], value: "N", help: "worker threads, 1-64 (default \(defaultThreads)); an upload waits on its thread for the batch's fsyncs"),
+        Option(["--tls-cert"], value: "PEM", help: "serve HTTPS with this certificate chain (PEM file)"),
+        Option(["--tls-key"], value: "PEM", help: "the certificate's private key (PEM file)"),
+        Option(["--insecure"], help: "allow plain HTTP on a non-loopback address (behind a TLS-terminating proxy)"),
     ]
 
     static func run(_ args: ParsedArguments) throws {
@@ -30,6 +35,21 @@ struct Serve: Command {
         if let p = args.value("--port") {
             guard let n = UInt16(p), String(n) == p else { throw UsageError("--port: \"\(p)\" is not a port number (0-65535)") }
             port = n
+        }
+        var threads = defaultThreads
+        if let t = args.value("--threads") {
+            guard let n = Int(t), String(n) == t, (1...64).contains(n) else { throw UsageError("--threads: \"\(t)\" is not a number from 1 to 64") }
+            threads = n
+        }
+        var tls: HTTPServer.TLS?
+        switch (args.value("--tls-cert"), args.value("--tls-key")) {
+        case (nil, nil): break
+        case let (cert?, key?):
+            do {
+                tls = HTTPServer.TLS(certificatePEM: String(decoding: try readSmallFile(cert, limit: 1 << 20), as: UTF8.self),
+                                     privateKeyPEM: String(decoding: try readSmallFile(key, limit: 1 << 20), as: UTF8.self))
+            } catch { throw Failure("\(error)") }
+        default: throw UsageError("--tls-cert and --tls-key go together")
         }
         let config: RelayConfig
         do {
@@ -69,17 +89,19 @@ struct Serve: Command {
 
         let server: HTTPServer
         do {
-            server = try HTTPServer(configuration: HTTPServer.Configuration(host: host, port: port),
+            server = try HTTPServer(configuration: HTTPServer.Configuration(host: host, port: port, threads: threads, tls: tls,
+                                                                            allowInsecure: args.has("--insecure")),
                                     handler: RelayServer(config: config, logs: logs))
         } catch { throw Failure(error.description) }
 
         let shownHost = host == "localhost" ? "127.0.0.1" : host
-        let url = "http://\(shownHost.contains(":") ? "[\(shownHost)]" : shownHost):\(server.port)"
+        let url = "\(tls == nil ? "http" : "https")://\(shownHost.contains(":") ? "[\(shownHost)]" : shownHost):\(server.port)"
         // The URL line comes last: once it is out, the relay is listening.
         let banner = "submissions-key \(logs.submissionsKey.encoded)\n"
             + "directory-key \(logs.directoryKey.encoded)\n"
             + "url \(url)\n"
         FileHandle.standardOutput.write(Data(banner.utf8))
+        CLI.note("public site: \(url)/")
 
         stop.wait()
         server.stop()
