@@ -49,6 +49,16 @@ public enum OpenAPI {
           responses:
             "200": {description: "HTML page", content: {text/html: {schema: {type: string}}}}
             "400": {$ref: "#/components/responses/BadRequest"}
+      /reports/{id}:
+        get:
+          operationId: siteReport
+          summary: A public structured report (annual or initial) as HTML tables
+          parameters:
+            - $ref: "#/components/parameters/EnvelopeID"
+          responses:
+            "200": {description: "HTML page", content: {text/html: {schema: {type: string}}}}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "404": {$ref: "#/components/responses/NotFound"}
       /style.css:
         get:
           operationId: siteStylesheet

@@ -20,12 +20,25 @@ public enum PublicSite {
         public let supersedes: String?
         /// The id of a later public envelope that names this one as superseded.
         public var supersededBy: String?
+        /// An annual or initial report sealed as §8 JSON: it has a page of its own.
+        public var isStructured: Bool { (type == .annual || type == .initial) && fileName.hasSuffix(".json") }
 
         public init(id: String, party: PartyCode, type: ReportType, year: Int, fileName: String, sealed: UTCTime,
                     reportSize: UInt64, sealedSize: UInt64, logIndex: UInt64, supersedes: String?, supersededBy: String? = nil) {
             self.id = id; self.party = party; self.type = type; self.year = year; self.fileName = fileName
             self.sealed = sealed; self.reportSize = reportSize; self.sealedSize = sealedSize; self.logIndex = logIndex
             self.supersedes = supersedes; self.supersededBy = supersededBy
+        }
+    }
+
+    /// A structured report's content (docs/FORMATS.md §8), ready to render.
+    public struct StructuredContent: Sendable {
+        public let header: [(label: String, value: String)]
+        public let tables: [RenderedTable]
+        /// `all`, or the one table of a part sealed at its own level.
+        public let part: String
+        public init(header: [(label: String, value: String)], tables: [RenderedTable], part: String) {
+            self.header = header; self.tables = tables; self.part = part
         }
     }
 
@@ -156,6 +169,43 @@ public enum PublicSite {
         return page(title: "Verify", current: "/verify", snapshot: s, body: body)
     }
 
+    /// `GET /reports/<id>`: a public structured report as tables, with its downloads and
+    /// its versions. `content` nil: the report could not be read as §8 JSON (it is offered
+    /// for download only).
+    public static func reportPage(_ s: Snapshot, report r: Report, content: StructuredContent?) -> String {
+        let name = s.status.names[r.party] ?? r.party.rawValue
+        var body = "<h1>\(escape(name)): \(r.type.rawValue) report \(r.year)</h1>\n"
+        body += reportTable([r], names: s.status.names)
+        guard let content else {
+            return page(title: "\(r.party) \(r.type.rawValue) \(r.year)", current: "", snapshot: s,
+                        body: body + "<p>This file is not a structured report; download it above.</p>\n")
+        }
+        if content.part != "all" {
+            body += "<p>This envelope holds the <strong>\(escape(content.part))</strong> table only: the State sealed each "
+                + "table of this report at its own disclosure level.</p>\n"
+        }
+        body += "<dl>\n"
+        for (label, value) in content.header where !value.isEmpty {
+            body += "<dt>\(escape(label))</dt><dd>\(escape(value))</dd>\n"
+        }
+        body += "</dl>\n"
+        for t in content.tables {
+            body += "<section aria-labelledby=\"t-\(escape(t.name))\">\n<h2 id=\"t-\(escape(t.name))\">\(escape(t.title))</h2>\n"
+            if t.isNil {
+                body += "<p>Nil report: nothing to report in this table.</p>\n</section>\n"
+                continue
+            }
+            body += "<div class=\"scroll\"><table class=\"data\">\n<thead><tr>"
+            for c in t.columns { body += "<th scope=\"col\">\(escape(c))</th>" }
+            body += "</tr></thead>\n<tbody>\n"
+            for row in t.rows {
+                body += "<tr>" + row.map { "<td>\(escape($0))</td>" }.joined() + "</tr>\n"
+            }
+            body += "</tbody>\n</table></div>\n</section>\n"
+        }
+        return page(title: "\(r.party) \(r.type.rawValue) \(r.year)", current: "", snapshot: s, body: body)
+    }
+
     /// `GET /style.css`: readable on a phone (one column below 40em), high contrast,
     /// respects the reader's font size and dark mode.
     public static let stylesheet = """
@@ -187,6 +237,7 @@ public enum PublicSite {
     .downloads a{display:inline-block;margin:0 .6rem .2rem 0}
     .public{color:var(--pub);font-weight:600}.restricted{color:var(--res)}.none,.empty,.legend,footer{color:var(--muted)}
     .name{display:block;font-weight:400;color:var(--muted);font-size:.85em}
+    table.data td{font-variant-numeric:tabular-nums}
     dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dd{margin:0;min-width:0}
     footer{border-top:1px solid var(--line);margin-top:2rem;padding-bottom:2rem;font-size:.9em}
     @media (max-width:40em){
@@ -262,6 +313,7 @@ public enum PublicSite {
             html += "<td data-label=\"Version\">\(version)</td>"
             let base = "/v1/envelopes/\(r.id)"
             html += "<td data-label=\"Download\" class=\"downloads\">"
+            if r.isStructured { html += "<a href=\"/reports/\(r.id)\">view</a> " }
             html += "<a href=\"\(base)/report\" download=\"\(escape(r.fileName))\">\(escape(r.fileName))</a> (\(size(r.reportSize)))"
             html += " <a href=\"\(base)\" download=\"\(r.id).att\">envelope</a>"
             html += " <a href=\"\(base)/signature\" download=\"\(r.id).att.minisig\">signature</a>"

@@ -17,6 +17,7 @@ extension RelayServer {
         case .index(let filter): html = PublicSite.index(try siteSnapshot(), filter: filter)
         case .status: html = PublicSite.status(try siteSnapshot())
         case .verify: html = PublicSite.verify(try siteSnapshot())
+        case .report(let id): html = try reportPage(id: id)
         }
         return HTTPResponse(status: 200, headers: [("Content-Type", PublicSite.contentType), ("Cache-Control", Self.revalidate),
                                                    ("Content-Security-Policy", Self.siteCSP),
@@ -55,6 +56,34 @@ extension RelayServer {
         let status = ReportingStatus(parties: Array(directory.parties.values), submissions: submissions,
                                      today: CivilDate(today))
         return PublicSite.Snapshot(relayName: config.name, generated: today, reports: reports, status: status, logs: heads)
+    }
+
+    /// The largest structured report the site renders (larger ones are offered for download).
+    static let maxRenderedReport: UInt64 = 4 << 20
+
+    /// `GET /reports/<id>`: a public envelope whose report is §8 JSON, rendered as tables.
+    func reportPage(id: String) throws -> String {
+        let snapshot = try siteSnapshot()
+        guard let report = snapshot.reports.first(where: { $0.id == id }), report.isStructured,
+              let e = try logs.envelopes.envelope(id: id) else { throw HTTPError.notFound }
+        let part = try publicReportPart(e)
+        var content: PublicSite.StructuredContent?
+        if part.length <= Self.maxRenderedReport {
+            let fd = open(logs.envelopes.sealedPath(e.sealedSHA256), O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw HTTPError.unavailable(retryAfter: nil) }
+            defer { close(fd) }
+            var bytes = [UInt8](repeating: 0, count: Int(part.length))
+            guard pread(fd, &bytes, bytes.count, off_t(part.offset)) == bytes.count else { throw HTTPError.unavailable(retryAfter: nil) }
+            switch ReportValidation.read(bytes, format: .json, context: ReportValidationContext(expectedParty: e.sender)).report {
+            case .annual(let a)?:
+                content = PublicSite.StructuredContent(header: a.renderedHeader, tables: a.rendered(), part: a.part.rawValue)
+            case .initial(let i)?:
+                content = PublicSite.StructuredContent(header: i.renderedHeader, tables: [i.rendered()], part: "all")
+            case nil:
+                content = nil
+            }
+        }
+        return PublicSite.reportPage(snapshot, report: report, content: content)
     }
 
     /// Where the report lies inside a public envelope's sealed file (an unencrypted ustar

@@ -16,6 +16,8 @@ public enum SitePage: Equatable, Sendable {
     case verify
     /// `GET /style.css`.
     case stylesheet
+    /// `GET /reports/<id>`: a public structured report, as tables.
+    case report(id: String)
 }
 
 public struct PublicReportFilter: Equatable, Sendable {
@@ -245,6 +247,8 @@ public enum Router {
             case "healthz": return fixed(.health)
             default: return nil
             }
+        case 2 where s[0] == "reports":
+            return Endpoint(allow: get) { _, s, q throws(HTTPError) in try q.expectNone(); return .site(.report(id: try envelopeID(s[1]))) }
         default: break
         }
         guard s[0] == "v1" else { return nil }

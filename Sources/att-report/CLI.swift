@@ -40,7 +40,7 @@ enum CLI {
         ("directory", "the key directory: signed statements about parties", [DirectoryStatement.self, DirectoryCountersign.self,
             DirectoryAppend.self, DirectoryShow.self, DirectoryWatchCommand.self, DirectoryVerifyEnrolment.self,
             DirectoryPull.self, DirectorySubmit.self]),
-        ("report", "structured ATT reports: templates, validation, conversion", [ReportNew.self, ReportValidate.self, ReportConvert.self]),
+        ("report", "structured ATT reports: templates, validation, conversion, sealing per form", [ReportNew.self, ReportValidate.self, ReportConvert.self, ReportSeal.self]),
     ] }
 
     /// Commands without a group: the report workflow.

@@ -58,25 +58,37 @@ struct Seal: Command {
         if args.has("--include-secretariat"), level == .public || level == .secretariat {
             throw UsageError("--include-secretariat only applies to states-parties and selected")
         }
+        let sealedPath = args.value("-o") ?? file + ".att"
+        let sealed = try sealFile(args, file: file, party: party, type: type, year: year, level: level, selected: selected,
+                                  supersedes: args.value("--supersedes"), sealedPath: sealedPath)
+        FileHandle.standardOutput.write(Data("Sealed \(sealed.manifest.id): \(sealedPath) and \(sealedPath).minisig\n".utf8))
+    }
+
+    /// Seals `file` to `sealedPath` and `sealedPath.minisig` (neither may exist), saying on
+    /// standard error who will be able to read it before anything is sealed. `level` nil is
+    /// the party's preference for `type`, else the default. Shared with `report seal`.
+    static func sealFile(_ args: ParsedArguments, file: String, party: PartyCode, type: ReportType, year: Int,
+                         level: DisclosureLevel?, selected: [PartyCode], supersedes: String?,
+                         sealedPath: String) throws -> Envelope.Sealed {
         let fileName = (file as NSString).lastPathComponent
         guard Manifest.isValidFileName(fileName) else {
             throw UsageError("the report's file name \"\(fileName)\" cannot go in a manifest: use letters, digits, '.', '_' and '-' (1-92, not starting with '.' or '-')")
         }
-        if let s = args.value("--supersedes"), !Manifest.isValidID(s) { throw UsageError("--supersedes: \"\(s)\" is not an envelope id") }
+        if let s = supersedes, !Manifest.isValidID(s) { throw UsageError("--supersedes: \"\(s)\" is not an envelope id") }
         // Everything that can fail before sealing is checked before the readers are announced.
         let source = try FileSource(path: file)
         guard let size = (try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? UInt64 else {
             throw Failure("cannot read the size of \(file)")
         }
-        let sealedPath = args.value("-o") ?? file + ".att"
         let sealedFile = try AtomicFileSink(path: sealedPath, overwrite: false)
         let signatureFile = try AtomicFileSink(path: sealedPath + ".minisig", overwrite: false)
         let directory = try DirectoryOptions.local(args).state()
         let time = DirectoryOptions.now()
         let preferred = directory.parties[party]?.preferences[type]
         let chosen = level ?? Disclosure.defaultLevel(directory: directory, sender: party, type: type)
-        let recipients = try Disclosure.resolve(directory: directory, sender: party, level: chosen, selected: selected,
-                                                includeSecretariat: args.has("--include-secretariat"), at: time)
+        let recipients = try Disclosure.resolve(directory: directory, sender: party, level: chosen, selected: chosen == .selected ? selected : [],
+                                                includeSecretariat: args.has("--include-secretariat") && (chosen == .statesParties || chosen == .selected),
+                                                at: time)
         let signer = try DirectoryOptions.signer(args, party: party)
         // Say who will be able to read it, before anything is sealed.
         CLI.note("Disclosure \(chosen.rawValue)" + (level != nil ? "" : preferred != nil ? " (\(party)'s preference for \(type.rawValue) reports)" : " (the default)")
@@ -85,11 +97,11 @@ struct Seal: Command {
 
         let sealed = try Envelope.seal(report: source, reportSize: size, fileName: fileName, sender: party,
                                        signingKey: signer.key, type: type, year: year, level: chosen, recipients: recipients,
-                                       supersedes: args.value("--supersedes"), time: time, directory: directory, to: sealedFile)
+                                       supersedes: supersedes, time: time, directory: directory, to: sealedFile)
         try signatureFile.write(sealed.outerSignature.encodeFile())
         try sealedFile.commit()
         do { try signatureFile.commit() } catch { unlink(sealedPath); throw error }
-        FileHandle.standardOutput.write(Data("Sealed \(sealed.manifest.id): \(sealedPath) and \(sealedPath).minisig\n".utf8))
+        return sealed
     }
 }
 

@@ -168,6 +168,7 @@ struct OpenAPITests {
         case .site(.status): return "siteStatus"
         case .site(.verify): return "siteVerify"
         case .site(.stylesheet): return "siteStylesheet"
+        case .site(.report): return "siteReport"
         case .openAPI: return "openAPI"
         case .health: return "health"
         case .checkpoint: return "checkpoint"
@@ -204,7 +205,7 @@ struct OpenAPITests {
         ("POST", "/v1/envelopes"), ("GET", "/v1/envelopes"),
         ("GET", "/v1/envelopes?from=FRA&to=NGA&type=initial&year=2024&level=selected&since=10&limit=1000"),
         ("GET", "/v1/envelopes/\(id)"), ("HEAD", "/v1/envelopes/\(id)"), ("GET", "/v1/envelopes/\(id)/signature"),
-        ("GET", "/v1/envelopes/\(id)/receipt"), ("GET", "/v1/envelopes/\(id)/report"), ("GET", "/v1/directory/statements"),
+        ("GET", "/v1/envelopes/\(id)/receipt"), ("GET", "/v1/envelopes/\(id)/report"), ("GET", "/reports/\(id)"), ("GET", "/v1/directory/statements"),
         ("GET", "/v1/directory/statements?from=42&limit=1"), ("POST", "/v1/directory/statements"),
         ("GET", "/v1/contacts"), ("GET", "/v1/contacts/NGA"), ("PUT", "/v1/contacts/NGA"),
     ]
@@ -229,7 +230,7 @@ struct OpenAPITests {
         let doc = Self.document
         #expect(OpenAPI.document.hasPrefix("openapi: 3.0.3\n"))
         #expect(doc.topLevelKeys == ["openapi", "info", "paths", "components"], "no document-wide security")
-        #expect(doc.operations.count == 23)
+        #expect(doc.operations.count == 24)
         #expect(Set(doc.operations.map(\.operationID)).count == doc.operations.count, "operation ids are unique")
         #expect(doc.operations.allSatisfy { !$0.operationID.isEmpty })
         #expect(doc.securitySchemes["attEd25519"] == ["type": "apiKey", "in": "header", "name": "Authorization",

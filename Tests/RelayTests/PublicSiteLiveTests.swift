@@ -98,6 +98,63 @@ struct PublicSiteLiveTests {
         }
     }
 
+    @Test("a report sealed per form: the public exports table is rendered; the restricted imports stay 404 and open for their reader")
+    func perForm() async throws {
+        let world = try Live.World()
+        defer { try? FileManager.default.removeItem(at: world.scratch) }
+        let relay = try await Live.RelayProcess(data: world.scratch.appendingPathComponent("data"), directory: world.directory,
+                                                scratch: world.scratch)
+        let csv = Vectors.packageRoot.appendingPathComponent("keys-example/reports/annual-FRA-2025.csv").path
+        let out = world.scratch.appendingPathComponent("parts")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: false)
+        let sealed = try await world.cli(["report", "seal", "--home", world.home.path, "--directory", world.directory.path,
+                                          "--party", "FRA", "--exports", "public", "--imports", "secretariat", "-o", out.path, csv])
+        #expect(sealed.contains("(annual-FRA-2025-v1.exports, public)") && sealed.contains("(annual-FRA-2025-v1.imports, secretariat)"))
+        var ids: [String: String] = [:]
+        for part in ["exports", "imports"] {
+            let path = out.appendingPathComponent("annual-FRA-2025-v1.\(part).json.att").path
+            try await world.cli(["submit", "--relay", relay.url, "--party", "FRA", "--home", world.home.path, path])
+            let sig = try MinisignSignature(parsing: [UInt8](try Data(contentsOf: URL(fileURLWithPath: path + ".minisig"))))
+            ids[part] = try Envelope.inspect(signature: sig).manifest.id
+        }
+        let exports = try #require(ids["exports"]), imports = try #require(ids["imports"])
+
+        let index = try await Live.get(relay, world, "/", as: nil)
+        #expect(index.text.contains("<a href=\"/reports/\(exports)\">view</a>"))
+        #expect(!index.text.contains(imports))
+        let page = try await Live.get(relay, world, "/reports/\(exports)", as: nil)
+        #expect(page.status == 200)
+        #expect(page.text.contains("holds the <strong>exports</strong> table only"))
+        #expect(page.text.contains("<td>light combat aircraft</td>"))
+        #expect(page.text.contains("<td>re-export of items made in Belgium</td>"))
+        #expect(!page.text.contains("man-portable launcher"), "the imports are not in the public part")
+        #expect(page.text.contains("Values of two export licences withheld"))
+        for party: String? in [nil, "SEC"] {
+            #expect(try await Live.get(relay, world, "/reports/\(imports)", as: party).status == 404)
+            #expect(try await Live.get(relay, world, "/v1/envelopes/\(imports)/report", as: party).status == 404)
+        }
+        #expect(try await Live.get(relay, world, "/v1/envelopes/\(imports)", as: nil).status == 404)
+        #expect(try await Live.get(relay, world, "/v1/envelopes/\(imports)", as: "NGA").status == 404)
+
+        // The Secretariat fetches and opens the imports part: the whole header and the imports table.
+        let fetched = world.scratch.appendingPathComponent("imports.att").path
+        try await world.cli(["fetch", "--relay", relay.url, "--party", "SEC", "--home", world.home.path, "-o", fetched, imports])
+        let opened = world.scratch.appendingPathComponent("imports.json").path
+        try await world.cli(["open", "--home", world.home.path, "--directory", world.directory.path, "--party", "SEC", "-o", opened, fetched])
+        guard case .annual(let part)? = ReportValidation.read([UInt8](try Data(contentsOf: URL(fileURLWithPath: opened))), format: .json).report else {
+            Issue.record("the imports part is not an annual report")
+            return
+        }
+        #expect(part.part == .imports)
+        #expect(part.imports?.rows.count == 2)
+        #expect(part.exports == nil)
+
+        try await Self.render(relay.url, pages: [("report", "/reports/\(exports)")]) { _, dom in
+            #expect(dom.contains("Exports"))
+            #expect(dom.contains("light combat aircraft"))
+        }
+    }
+
     /// The status table's rows by party code.
     static func rows(_ html: String) -> [String: String] {
         var out: [String: String] = [:]

@@ -59,6 +59,7 @@ struct RouterTests {
         ("GET", "/v1/envelopes/\(id)/signature", .envelopeSignature(id: id)),
         ("GET", "/v1/envelopes/\(id)/receipt", .envelopeReceipt(id: id)),
         ("GET", "/v1/envelopes/\(id)/report", .envelopeReport(id: id)),
+        ("GET", "/reports/\(id)", .site(.report(id: id))),
         ("GET", "/v1/directory/statements", .statements(from: 0, limit: 100)),
         ("GET", "/v1/directory/statements?from=42&limit=1", .statements(from: 42, limit: 1)),
         ("POST", "/v1/directory/statements", .submitStatement),
