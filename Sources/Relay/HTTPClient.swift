@@ -103,6 +103,14 @@ public final class HTTPClient {
         return Response(status: status, body: t.memory)
     }
 
+    /// PUT of `length` bytes read from `body`, the response body into memory (up to `limit`).
+    public func put(_ url: String, headers: [(String, String)] = [], body: ByteSource, length: Int64,
+                    limit: Int = 1 << 20) throws(HTTPClientError) -> Response {
+        let t = Transfer(limit: limit, sink: nil, source: body, progress: nil)
+        let status = try perform(url: url, method: "PUT", headers: headers, transfer: t, uploadLength: length)
+        return Response(status: status, body: t.memory)
+    }
+
     // MARK: - The transfer
 
     /// Per-transfer state the C callbacks reach through an unretained pointer (the transfer
@@ -228,7 +236,8 @@ public final class HTTPClient {
         } else {
             try check(att_curl_set_long(handle, CURLOPT_HTTPGET, 1), "GET")
         }
-        _ = method
+        // PUT sends its body as a POST does, under its own method name.
+        if method != "GET" && method != "POST" { try check(att_curl_set_string(handle, CURLOPT_CUSTOMREQUEST, method), "the method") }
 
         if t.progress != nil {
             try check(att_curl_set_long(handle, CURLOPT_NOPROGRESS, 0), "NOPROGRESS")

@@ -41,10 +41,15 @@ enum CLI {
             DirectoryAppend.self, DirectoryShow.self, DirectoryWatchCommand.self, DirectoryVerifyEnrolment.self,
             DirectoryPull.self, DirectorySubmit.self]),
         ("report", "structured ATT reports: templates, validation, conversion, sealing per form", [ReportNew.self, ReportValidate.self, ReportConvert.self, ReportSeal.self]),
+        ("contacts", "national points of contact, checked against the directory", [ContactsList.self, ContactsShow.self, ContactsSet.self,
+            ContactsUpload.self, ContactsExportCommand.self]),
+        ("message", "secure messages (att-report send sends one)", [MessageRead.self]),
+        ("assistance", "requests for and offers of assistance (Article 16)", [AssistanceRequest.self, AssistanceOffer.self,
+            AssistanceList.self, AssistanceMatchCommand.self, AssistanceDetailsCommand.self]),
     ] }
 
     /// Commands without a group: the report workflow.
-    static var topCommands: [Command.Type] { [Keygen.self, Seal.self, Open.self, Verify.self, Inspect.self, Serve.self, Submit.self, Fetch.self, Inbox.self, Status.self, AuditCommand.self] }
+    static var topCommands: [Command.Type] { [Keygen.self, Seal.self, Open.self, Verify.self, Inspect.self, Serve.self, Submit.self, Fetch.self, Inbox.self, Send.self, Status.self, AuditCommand.self] }
 
     static var topUsage: String {
         var s = "att-report: secure report exchange for Arms Trade Treaty States Parties\n\nUsage: att-report <command> [options]\n       att-report <group> <command> [options]\n\n"
