@@ -117,7 +117,9 @@ public enum PublicSite {
         body += "</tbody>\n</table></div>\n"
         body += "<p class=\"legend\"><span class=\"public\">public</span>: submitted and public (linked) · "
             + "<span class=\"restricted\">restricted</span>: submitted, readable by the recipients its State chose · "
-            + "<span class=\"none\">–</span>: not received</p>\n"
+            + "<span class=\"due\">due</span>: not received, due by its date (initial report: within a year of entry into force; "
+            + "annual report: by 31 May of the next year) · <span class=\"overdue\">overdue</span>: not received, past its date · "
+            + "<span class=\"none\">–</span>: not owed (yet)</p>\n"
         return page(title: "Reporting status", current: "/status", snapshot: s, body: body)
     }
 
@@ -235,7 +237,7 @@ public enum PublicSite {
     .facets a{display:inline-block;padding:.1rem .4rem;margin:.1rem 0}
     .facets a[aria-current]{background:var(--accent);color:var(--bg);text-decoration:none;border-radius:.2rem}
     .downloads a{display:inline-block;margin:0 .6rem .2rem 0}
-    .public{color:var(--pub);font-weight:600}.restricted{color:var(--res)}.none,.empty,.legend,footer{color:var(--muted)}
+    .public{color:var(--pub);font-weight:600}.restricted{color:var(--res)}.overdue{color:#b00020;font-weight:600}.due{font-style:italic}.none,.empty,.legend,footer{color:var(--muted)}
     .name{display:block;font-weight:400;color:var(--muted);font-size:.85em}
     table.data td{font-variant-numeric:tabular-nums}
     dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dd{margin:0;min-width:0}
@@ -324,7 +326,9 @@ public enum PublicSite {
 
     static func cell(_ c: ReportingStatus.Cell, label: String) -> String {
         switch c {
-        case .none: return "<td data-label=\"\(label)\"><span class=\"none\" title=\"not received\">–</span></td>"
+        case .missing(.overdue?): return "<td data-label=\"\(label)\"><span class=\"overdue\">overdue</span></td>"
+        case .missing(.due?): return "<td data-label=\"\(label)\"><span class=\"due\">due</span></td>"
+        case .missing: return "<td data-label=\"\(label)\"><span class=\"none\" title=\"not received, not owed yet\">–</span></td>"
         case .restricted: return "<td data-label=\"\(label)\"><span class=\"restricted\">restricted</span></td>"
         case .public(let id): return "<td data-label=\"\(label)\"><a class=\"public\" href=\"/#\(id)\">public</a></td>"
         }

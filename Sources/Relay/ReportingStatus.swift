@@ -6,7 +6,10 @@ import Vault
 /// their recipients, size or time. Pure, so it is tested without a relay.
 public struct ReportingStatus: Equatable, Sendable {
     public enum Cell: Equatable, Sendable {
-        case none
+        /// Nothing received; how the report stands by the Treaty's calendar
+        /// (`ReportingCalendar`: due, overdue, or not yet owed), nil if it is never owed
+        /// (a year before entry into force, or no entry into force in the directory).
+        case missing(ReportObligation.State?)
         case restricted
         /// Public, with the id of the latest public version.
         case `public`(String)
@@ -43,8 +46,10 @@ public struct ReportingStatus: Equatable, Sendable {
     /// How many annual-report years the table shows at most.
     public static let maxYears = 6
 
-    /// `today` decides the latest year shown: the previous calendar year (the one whose
-    /// annual report is due by 31 May of this one), or a later year some State reported on.
+    /// `today` decides the latest year shown (the previous calendar year, whose annual report
+    /// is due by 31 May of this one, or a later year some State reported on) and, for each
+    /// report not received, whether it is due or overdue (`ReportingCalendar`, the rules of
+    /// `att-report status`).
     public init(parties: [Party], submissions: [Submission], today: CivilDate) {
         var names: [PartyCode: String] = [:]
         for p in parties { names[p.code] = p.name }
@@ -59,15 +64,17 @@ public struct ReportingStatus: Equatable, Sendable {
         let shownYears = first <= latest ? Array(first...latest) : []
         years = shownYears
 
-        func cell(_ matching: [Submission]) -> Cell {
-            if let pub = matching.filter({ $0.level == .public }).max(by: { $0.logIndex < $1.logIndex }) { return .public(pub.id) }
-            return matching.isEmpty ? .none : .restricted
-        }
         rows = stateParties.map { p in
             let own = relevant.filter { $0.sender == p.code }
+            let obligations = ReportingCalendar.obligations(entryIntoForce: p.entryIntoForce, today: today)
+            func cell(_ kind: ReportObligation.Kind, _ matching: [Submission]) -> Cell {
+                if let pub = matching.filter({ $0.level == .public }).max(by: { $0.logIndex < $1.logIndex }) { return .public(pub.id) }
+                if !matching.isEmpty { return .restricted }
+                return .missing(obligations.first { $0.kind == kind }?.state)
+            }
             return Row(party: p.code, name: p.name, inForce: p.entryIntoForce,
-                       initial: cell(own.filter { $0.type == .initial }),
-                       annual: shownYears.map { y in cell(own.filter { $0.type == .annual && $0.year == y }) })
+                       initial: cell(.initial, own.filter { $0.type == .initial }),
+                       annual: shownYears.map { y in cell(.annual(y), own.filter { $0.type == .annual && $0.year == y }) })
         }
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Relay
 import Vault
 
 /// `att-report report …` (templates, validation, conversion) and `att-report status`:
@@ -175,13 +176,14 @@ struct ReportConvert: Command {
 struct Status: Command {
     static let name = "status"
     static let summary = "what reports a State owes and when (initial report, annual reports by 31 May)"
-    static let usage = "[--party CODE] [--today YYYY-MM-DD] [--json] [--directory DIR] [--submitted initial|annual:YEAR]..."
+    static let usage = "[--party CODE] [--relay URL] [--today YYYY-MM-DD] [--json] [--directory DIR] [--submitted initial|annual:YEAR]..."
     static let options: [Option] = [
         Option(["--party"], value: "CODE", help: "the State (default: the keystore's only party)"),
         ReportOptions.today,
         Option(["--json"], help: "print the result as JSON"),
         Option(["--submitted"], value: "REPORT", repeatable: true, help: "count this report as submitted: initial or annual:YEAR (repeatable)"),
-        DirectoryOptions.directory, KeystoreOptions.home,
+        Option(["--relay"], value: "URL", help: "ask this relay what it holds from the State (requests signed with its key)"),
+        NetworkOptions.label, DirectoryOptions.directory, KeystoreOptions.home, Passphrase.fileOption,
     ]
 
     static func run(_ args: ParsedArguments) throws {
@@ -196,6 +198,17 @@ struct Status: Command {
         let directory = DirectoryOptions.local(args)
         let state = try directory.state()
         guard let party = state.parties[code] else { throw Failure("\(code) is not in the directory at \(directory.url.path)") }
+        // What the relay holds from the State: its initial and annual envelopes, by manifest.
+        var held: [Manifest] = []
+        if args.value("--relay") != nil {
+            let listing: [RelayClient.Listing]
+            do { listing = try NetworkOptions.client(args).list() } catch let e as HTTPClientError {
+                throw Failure("listing envelopes failed: \(e.description)")
+            }
+            held = listing.compactMap { try? Manifest.parseOuterComment($0.trustedComment).manifest }
+                .filter { $0.from == code && ($0.type == .initial || $0.type == .annual) }
+            for m in held { submitted.insert(m.type == .initial ? .initial : .annual(m.year)) }
+        }
         let obligations = ReportingCalendar.obligations(entryIntoForce: party.entryIntoForce, today: today, submitted: submitted)
         if args.has("--json") {
             let v = ReportJSON.Value.object([
@@ -205,6 +218,10 @@ struct Status: Command {
                     .object(["report": .string(o.kind.description), "due": .string(o.due.description), "state": .string(o.state.rawValue),
                              "days_left": .integer(Int64(o.daysLeft))])
                 }),
+                "held_by_relay": .array(held.map { m in
+                    .object(["id": .string(m.id), "type": .string(m.type.rawValue), "year": .integer(Int64(m.year)),
+                             "level": .string(m.level.rawValue), "file": .string(m.fileName)])
+                }),
             ])
             FileHandle.standardOutput.write(Data((v.compact + "\n").utf8))
             return
@@ -212,6 +229,10 @@ struct Status: Command {
         var out = "\(code)  \(party.name)  role=\(party.role.rawValue)  in-force=\(party.entryIntoForce?.description ?? "-")  today=\(today)\n"
         if party.entryIntoForce == nil { out += "  no entry into force in the directory: no reports are due\n" }
         for o in obligations { out += "  " + o.description + "\n" }
+        if let relay = args.value("--relay") {
+            out += held.isEmpty ? "The relay \(relay) holds no initial or annual report from \(code).\n" : "Held by \(relay):\n"
+            for m in held { out += "  \(m.id)  \(m.type.rawValue) \(m.year)  \(m.level.rawValue)  \(m.fileName)\n" }
+        }
         FileHandle.standardOutput.write(Data(out.utf8))
     }
 }

@@ -119,6 +119,16 @@ struct PublicSiteLiveTests {
         }
         let exports = try #require(ids["exports"]), imports = try #require(ids["imports"])
 
+        // att-report status asks the relay: 2025 is submitted (both parts held), the initial report is not.
+        let status = try await world.cli(["status", "--relay", relay.url, "--party", "FRA", "--home", world.home.path,
+                                          "--directory", world.directory.path, "--today", "2026-12-04", "--json"])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(status.utf8)) as? [String: Any])
+        let obligations = try #require(json["obligations"] as? [[String: Any]])
+        #expect(obligations.first { $0["report"] as? String == "annual:2025" }?["state"] as? String == "submitted")
+        #expect(obligations.first { $0["report"] as? String == "initial" }?["state"] as? String == "overdue")
+        #expect(obligations.first { $0["report"] as? String == "annual:2024" }?["state"] as? String == "overdue")
+        #expect(Set((json["held_by_relay"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }) == [exports, imports])
+
         let index = try await Live.get(relay, world, "/", as: nil)
         #expect(index.text.contains("<a href=\"/reports/\(exports)\">view</a>"))
         #expect(!index.text.contains(imports))

@@ -99,14 +99,31 @@ struct PublicSiteTests {
         #expect(st.rows.map(\.party.rawValue) == ["ARG", "FRA", "NGA"])
         let fraRow = try #require(st.rows.first { $0.party == fra })
         #expect(fraRow.annual.last == .public("P2"))
-        #expect(fraRow.initial == .none)
+        #expect(fraRow.initial == .missing(.overdue), "in force since 2014-12-24: due 2015-12-23")
         let ngaRow = try #require(st.rows.first { $0.party == nga })
         #expect(ngaRow.annual[4] == .restricted)
-        #expect(ngaRow.annual[5] == .none, "a message is not an annual report")
+        #expect(ngaRow.annual[5] == .missing(.overdue), "a message is not an annual report; 2025's was due 2026-05-31")
         #expect(ngaRow.initial == .restricted)
         let html = PublicSite.status(try Self.snapshot(reports: [], submissions: subs))
         #expect(!html.contains("R1") && !html.contains("I1") && !html.contains("M1"), "restricted ids never appear")
         #expect(html.contains("<a class=\"public\" href=\"/#P2\">public</a>"))
+    }
+
+    @Test("a report not received is due until its date and overdue after it: 31 May itself, 1 June; the initial report within a year")
+    func statusDeadlines() throws {
+        let late = try [Self.party("FRA", "France", inForce: "2024-02-29")]
+        func cells(_ today: String) throws -> (initial: ReportingStatus.Cell, last: ReportingStatus.Cell?) {
+            let st = try ReportingStatus(parties: late, submissions: [], today: Self.date(today))
+            return (st.rows[0].initial, st.rows[0].annual.last)
+        }
+        #expect(try cells("2025-02-27").initial == .missing(.due))
+        #expect(try cells("2025-02-28").initial == .missing(.due), "the day before the first anniversary (1 March, 2025 has no 29 February)")
+        #expect(try cells("2025-03-01").initial == .missing(.overdue))
+        #expect(try cells("2026-05-31").last == .missing(.due), "2025's annual report on 31 May 2026")
+        #expect(try cells("2026-06-01").last == .missing(.overdue))
+        #expect(try cells("2025-06-01").last == .missing(nil), "2024 is never owed: the Treaty was not in force all year")
+        let html = PublicSite.status(try Self.snapshot(reports: [], parties: late, today: "2026-06-01"))
+        #expect(html.contains("<span class=\"overdue\">overdue</span>"))
     }
 
     @Test("the years shown start at the earliest entry into force, at most six, up to last year")
