@@ -55,9 +55,13 @@ public enum PayloadHeader {
     static func decode(_ header: some Collection<UInt8>, version: String, fields names: [String]) throws -> [String] {
         let bytes = Array(header)
         guard bytes.count <= maxSize, bytes.count >= 2, bytes.suffix(2) == [0x0A, 0x0A] else { throw PayloadError.noHeaderEnd(limit: maxSize) }
-        guard let text = String(validating: bytes.dropLast(2), as: UTF8.self) else { throw PayloadError.malformedLine(line: 1) }
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        guard lines.first == Substring(version) else { throw PayloadError.wrongVersion(expected: version) }
+        // Split on LF bytes (a String would join CR LF into one character).
+        var lines: [String] = []
+        for (i, raw) in bytes.dropLast(2).split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
+            guard let line = String(validating: raw, as: UTF8.self) else { throw PayloadError.malformedLine(line: i + 1) }
+            lines.append(line)
+        }
+        guard lines.first == version else { throw PayloadError.wrongVersion(expected: version) }
         guard lines.count == names.count + 1 else {
             if lines.count <= names.count { throw PayloadError.wrongField(line: lines.count + 1, expected: names[lines.count - 1]) }
             throw PayloadError.malformedLine(line: names.count + 2)
@@ -66,7 +70,7 @@ public enum PayloadHeader {
         for (i, name) in names.enumerated() {
             let line = lines[i + 1]
             guard let colon = line.firstIndex(of: ":") else { throw PayloadError.malformedLine(line: i + 2) }
-            guard line[..<colon] == Substring(name) else { throw PayloadError.wrongField(line: i + 2, expected: name) }
+            guard line[..<colon] == name else { throw PayloadError.wrongField(line: i + 2, expected: name) }
             let rest = line[line.index(after: colon)...]
             guard rest.hasPrefix(" ") else { throw PayloadError.malformedLine(line: i + 2) }
             values.append(String(rest.dropFirst()))
