@@ -46,29 +46,27 @@ enum ContactsFlow {
         return ContactsExport.Entry(party: party, partyName: p.name, document: document)
     }
 
-    /// Every document the relay lists (or the parties named), each verified. Parties the
-    /// relay has no document for are named on standard error.
-    static func entries(_ args: ParsedArguments, parties named: [PartyCode]) throws -> [ContactsExport.Entry] {
+    /// Every document the relay lists (or the parties named), each verified, and the
+    /// parties whose document the directory commits to but the relay does not serve.
+    static func entries(_ args: ParsedArguments, parties named: [PartyCode]) throws -> (entries: [ContactsExport.Entry], missing: [PartyCode]) {
         let directory = try DirectoryOptions.local(args).state()
         let client = try NetworkOptions.client(args)
         var parties = named
+        var missing: [PartyCode] = []
         if parties.isEmpty {
             do { parties = try client.contactsList().map(\.party) } catch { throw failure(error, client: client, what: "listing contacts") }
-            // Parties the directory commits to a document for, that the relay does not list.
-            for (code, p) in directory.parties.sorted(by: { $0.key < $1.key }) where p.contactsSHA256 != nil && !parties.contains(code) {
-                CLI.note("\(code): the directory has a contacts-sha256, the relay holds no matching document")
-            }
+            missing = directory.parties.filter { $0.value.contactsSHA256 != nil && !parties.contains($0.key) }.map(\.key)
         }
         var out: [ContactsExport.Entry] = []
         for party in parties.sorted() {
             guard let e = try verified(party, client: client, directory: directory) else {
                 if !named.isEmpty { throw Failure("the relay holds no contacts document for \(party) (404)") }
-                CLI.note("\(party): listed by the relay, but it served no document")
+                missing.append(party)
                 continue
             }
             out.append(e)
         }
-        return out
+        return (out, missing.sorted())
     }
 
     static func json(_ e: ContactsExport.Entry) -> [String: Any] {
@@ -90,8 +88,10 @@ struct ContactsList: Command {
 
     static func run(_ args: ParsedArguments) throws {
         _ = try args.positionals(max: 0)
-        let entries = try ContactsFlow.entries(args, parties: [])
-        if args.has("--json") { return try NetworkOptions.printJSON(entries.map(ContactsFlow.json)) }
+        let (entries, missing) = try ContactsFlow.entries(args, parties: [])
+        if args.has("--json") {
+            return try NetworkOptions.printJSON(["contacts": entries.map(ContactsFlow.json), "missing": missing.map(\.rawValue)] as [String: Any])
+        }
         var text = ""
         for e in entries {
             text += "\(e.party)  \(e.partyName)  (\(e.document.contacts.count) contact\(e.document.contacts.count == 1 ? "" : "s"), "
@@ -101,6 +101,7 @@ struct ContactsList: Command {
             }
         }
         if entries.isEmpty { text = "The relay holds no points of contact.\n" }
+        for party in missing { text += "\(party)  no document on the relay (the directory commits to one)\n" }
         FileHandle.standardOutput.write(Data(text.utf8))
     }
 }
@@ -115,7 +116,7 @@ struct ContactsShow: Command {
     static func run(_ args: ParsedArguments) throws {
         guard let code = try args.positionals(max: 1).first else { throw UsageError("name the PARTY whose contacts to show") }
         guard let party = try? PartyCode(code) else { throw UsageError("\"\(code)\" is not a party code") }
-        guard let e = try ContactsFlow.entries(args, parties: [party]).first else { throw Failure("no contacts document for \(party)") }
+        guard let e = try ContactsFlow.entries(args, parties: [party]).entries.first else { throw Failure("no contacts document for \(party)") }
         if args.has("--json") { return try NetworkOptions.printJSON(ContactsFlow.json(e)) }
         var text = "\(e.party)  \(e.partyName): points of contact, verified against the directory (contacts-sha256 \(e.document.sha256))\n"
         for c in e.document.contacts {
@@ -215,12 +216,13 @@ struct ContactsExportCommand: Command {
             return c
         }
         guard let format = args.value("--format"), format == "csv" || format == "vcard" else { throw UsageError("--format csv or --format vcard is required") }
-        let entries = try ContactsFlow.entries(args, parties: named)
+        let (entries, missing) = try ContactsFlow.entries(args, parties: named)
         let bytes = format == "csv" ? ContactsExport.csv(entries) : ContactsExport.vcard(entries)
         let out = try Files.output(args.value("-o"), overwrite: false)
         try out.sink.write(bytes)
         try out.commit()
         if let path = args.value("-o"), path != "-" {
+            if !missing.isEmpty { CLI.note("No document on the relay for " + missing.map(\.rawValue).joined(separator: ", ")) }
             CLI.note("Wrote \(entries.reduce(0) { $0 + $1.document.contacts.count }) contact(s) of \(entries.count) part\(entries.count == 1 ? "y" : "ies") to \(path)")
         }
     }

@@ -15,7 +15,9 @@ public final class RelayProcess {
     public let directoryKey: NoteVerifierKey
 
     public static func binary() throws -> String {
-        let path = Vectors.packageRoot.appendingPathComponent(".build/debug/att-report").path
+        // $ATT_REPORT_BIN, as the CLI tests use, so that a build in another scratch path can be tested.
+        let path = ProcessInfo.processInfo.environment["ATT_REPORT_BIN"]
+            ?? Vectors.packageRoot.appendingPathComponent(".build/debug/att-report").path
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw ToolMissing("the att-report binary was not found at \(path) (run `swift build` first)")
         }
