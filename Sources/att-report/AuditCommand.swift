@@ -12,7 +12,7 @@ struct AuditCommand: Command {
     static let usage = "--relay URL [--state DIR] [--receipts DIR]... [--submissions-key VKEY] [--directory-key VKEY] [--party CODE] [--json]"
     static let options: [Option] = [
         NetworkOptions.relay,
-        Option(["--state"], value: "DIR", help: "where the pins are kept (default $ATT_REPORT_HOME/audit/<relay name>)"),
+        Option(["--state"], value: "DIR", help: "where the pins are kept (default $ATT_REPORT_HOME/relays/<host>_<port>, shared with submit)"),
         Option(["--receipts"], value: "DIR", repeatable: true, help: "check every *.tlog-proof under DIR (with its .minisig when next to it); repeatable"),
         Option(["--submissions-key"], value: "VKEY", help: "the submissions log's verifier key, obtained out of band (else pinned on first use)"),
         Option(["--directory-key"], value: "VKEY", help: "the directory log's verifier key, obtained out of band (else pinned on first use)"),
@@ -32,8 +32,8 @@ struct AuditCommand: Command {
         let relayName: String
         do { relayName = try client.relayName() } catch { throw Failure("\(url): \(error)") }
 
-        let stateDir = URL(fileURLWithPath: args.value("--state")
-            ?? Keystore.defaultHome().appendingPathComponent("audit").appendingPathComponent(relayName).path)
+        let stateDir = args.value("--state").map { URL(fileURLWithPath: $0) }
+            ?? RelayPins.folder(home: KeystoreOptions.keystore(args).home, url: client.baseURL)
         var pins = try AuditState.load(stateDir)
         for (log, flag) in [(LogName.submissions, "--submissions-key"), (.directory, "--directory-key")] {
             guard let text = args.value(flag) else { continue }

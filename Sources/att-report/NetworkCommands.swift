@@ -41,8 +41,9 @@ enum NetworkOptions {
 struct Submit: Command {
     static let name = "submit"
     static let summary = "upload a sealed envelope to a relay and check its receipt (saved as SEALED.tlog-proof)"
-    static let usage = "--relay URL [--party CODE] [--label LABEL] [--json] SEALED"
+    static let usage = "--relay URL [--party CODE] [--label LABEL] [--submissions-key VKEY] [--json] SEALED"
     static let options: [Option] = [NetworkOptions.relay, NetworkOptions.party, NetworkOptions.label, NetworkOptions.json,
+                                    Option(["--submissions-key"], value: "VKEY", help: "the relay's submissions log key, obtained out of band (else pinned on first use)"),
                                     KeystoreOptions.home, Passphrase.fileOption]
 
     static func run(_ args: ParsedArguments) throws {
@@ -53,9 +54,17 @@ struct Submit: Command {
         guard FileManager.default.isReadableFile(atPath: sealedPath) else { throw Failure("cannot read \(sealedPath)") }
         let client = try NetworkOptions.client(args)
 
-        // Trust on first use: the key is whatever the relay serves; its id is printed so it
-        // can be compared with one obtained out of band.
-        let logKey = try client.submissionsKey()
+        // The submissions log's key is pinned per relay (first use, or --submissions-key given
+        // out of band); a relay that serves another one later is refused before the upload.
+        let logKey: NoteVerifierKey
+        do { logKey = try client.submissionsKey() } catch { throw Failure("\(client.baseURL): \(error)") }
+        if let given = args.value("--submissions-key") {
+            guard let key = try? NoteVerifierKey(parsing: given), key == logKey else {
+                throw Failure("the relay's submissions key is \(logKey.encoded), not the one given with --submissions-key")
+            }
+        }
+        let pins = RelayPins.folder(home: KeystoreOptions.keystore(args).home, url: client.baseURL)
+        let firstUse = try RelayPins.check(logKey, log: .submissions, folder: pins)
 
         var progress: HTTPClient.Progress?
         var shown = false
@@ -85,7 +94,8 @@ struct Submit: Command {
         let proofPath = sealedPath + ".tlog-proof"
         try AtomicFileSink.write(receipt, to: proofPath)
         // Said only on success, so a failure stays one line.
-        CLI.note("Relay submissions key \(logKey.encoded) (key id \(logKey.keyIDHex); trusted as served, compare it out of band)")
+        CLI.note(firstUse ? "Relay submissions key \(logKey.encoded) pinned on first use (key id \(logKey.keyIDHex): compare it out of band)"
+                          : "Relay submissions key \(logKey.keyIDHex) is the pinned one")
 
         if args.has("--json") {
             try NetworkOptions.printJSON([

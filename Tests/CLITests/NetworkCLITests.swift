@@ -79,6 +79,28 @@ struct NetworkCLITests {
         #expect(tampered.stderrLines.last?.hasPrefix("att-report: error: ") == true, "\(tampered)")
         #expect(!dir.exists("bad.att.tlog-proof"))
 
+        // The submissions key was pinned on first use, per relay URL; a relay that serves
+        // another key later is refused before anything is uploaded (here: the pin is swapped),
+        // and so is a key given out of band that is not the served one.
+        #expect(submitted.stderrText.contains("pinned on first use"))
+        let port = String(relay.url.split(separator: ":").last ?? "")
+        let pin = home.appendingPathComponent("relays/127.0.0.1_\(port)/submissions.vkey")
+        #expect(try String(contentsOf: pin, encoding: .utf8) == relay.submissionsKey.encoded + "\n")
+        try await attOK(["seal", "--directory", directory.path, "--party", "FRA", "--type", "annual", "--year", "2025",
+                         "--level", "public", "-o", dir.path("pub.att"), dir.path("annual-report-FRA-2025.csv")] + common)
+        let other = try NoteSignerKey.generate(name: relay.submissionsKey.name).verifierKey
+        let wrongGiven = try await att(net("submit", party: "FRA", ["--submissions-key", other.encoded, dir.path("pub.att")]))
+        expectCLIError(wrongGiven, status: 1)
+        #expect(wrongGiven.stderrText.contains("not the one given with --submissions-key"))
+        try Data((other.encoded + "\n").utf8).write(to: pin)
+        let swapped = try await att(net("submit", party: "FRA", [dir.path("pub.att")]))
+        expectCLIError(swapped, status: 1)
+        #expect(swapped.stderrText.contains("not the pinned \(other.encoded)"))
+        #expect(!dir.exists("pub.att.tlog-proof"))
+        try Data((relay.submissionsKey.encoded + "\n").utf8).write(to: pin)
+        let again = try await attOK(net("submit", party: "FRA", [dir.path("pub.att")]))
+        #expect(again.stderrText.contains("is the pinned one"))
+
         // Bad relay URLs: one line, exit 1.
         for url in ["not-a-url", "http://127.0.0.1:1"] {
             let r = try await att(["submit", "--relay", url, "--party", "FRA", sealed] + common)
