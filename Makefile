@@ -19,16 +19,18 @@ test: deps
 	$(SWIFT) build
 	$(SWIFT) test
 
-# The offline part of the main job on example data: keys, seal, sign, open, verify.
+# The main job on example data, offline then against a relay on loopback.
 demo: release
 	./scripts/demo $(BIN_RELEASE)
 
 # att-report side by side with age and minisign on a 512 MiB file (see scripts/bench.py),
-# then the transparency log: 1,000,000 durable appends, proof times, bytes per entry.
+# then the transparency log: 1,000,000 durable appends, proof times, bytes per entry,
+# then the relay under wrk: GET vs nginx, signed durable POSTs (see scripts/bench-relay.py).
 bench: release
 	python3 scripts/bench.py --att-report $(BIN_RELEASE) --repeat 5
 	.build/release/att-logbench bench $${TMPDIR:-/tmp}/att-logbench.db 1000000 1000
 	rm -f $${TMPDIR:-/tmp}/att-logbench.db*
+	python3 scripts/bench-relay.py --att-report $(BIN_RELEASE) --logbench .build/release/att-logbench
 
 # libFuzzer + AddressSanitizer on every parser that meets outside bytes (scripts/fuzz),
 # FUZZ_SECONDS per target (default 60). Crashes land in fuzz/crashes/.
