@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN_RELEASE = .build/release/att-report
 
-.PHONY: deps build release test demo bench fuzz clean
+.PHONY: deps build release test test-tsan test-asan demo bench fuzz clean
 
 deps:
 	@./scripts/install-deps
@@ -18,6 +18,18 @@ release: deps
 test: deps
 	$(SWIFT) build
 	$(SWIFT) test
+	./scripts/api-fuzz .build/debug/att-report
+
+# The suite under ThreadSanitizer and AddressSanitizer, each in its own scratch path
+# (slow: a full build each). TEST_FILTER narrows them, e.g. TEST_FILTER=RelayTests.
+# Live relay and CLI tests run the att-report built with the same sanitizer (ATT_REPORT_BIN).
+test-tsan: deps
+	$(SWIFT) build --sanitize=thread --scratch-path .build-tsan
+	ATT_REPORT_BIN=$(CURDIR)/.build-tsan/debug/att-report $(SWIFT) test --sanitize=thread --scratch-path .build-tsan $(if $(TEST_FILTER),--filter $(TEST_FILTER))
+
+test-asan: deps
+	$(SWIFT) build --sanitize=address --scratch-path .build-asan
+	ATT_REPORT_BIN=$(CURDIR)/.build-asan/debug/att-report $(SWIFT) test --sanitize=address --scratch-path .build-asan $(if $(TEST_FILTER),--filter $(TEST_FILTER))
 
 # The main job on example data, offline then against a relay on loopback.
 demo: release

@@ -68,6 +68,7 @@ public final class LogStore: @unchecked Sendable {
             CREATE TABLE IF NOT EXISTS hashes (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL,
                                                PRIMARY KEY (level, idx)) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, root BLOB NOT NULL, note BLOB NOT NULL);
+            CREATE INDEX IF NOT EXISTS leaf_hashes ON hashes (hash) WHERE level = 0;
             """)
         try recover()
     }
@@ -243,6 +244,19 @@ public final class LogStore: @unchecked Sendable {
             try q.bind(1, Int64(index))
             guard try q.step() else { throw LogStoreError.notFound("entry \(index)") }
             return q.blob(0)
+        }
+    }
+
+    /// The index of the first entry whose leaf hash is `leafHash` (`SHA-256(0x00 ‖ entry)`),
+    /// if it is below `size`. One lookup in the leaf-hash index.
+    public func leafIndex(hash leafHash: Merkle.Hash, below size: UInt64) throws -> UInt64? {
+        try lock.withLock {
+            let q = try db.prepare("SELECT MIN(idx) FROM hashes WHERE level = 0 AND hash = ?")
+            defer { q.reset() }
+            try q.bind(1, leafHash)
+            guard try q.step(), !q.isNull(0) else { return nil }
+            let index = UInt64(q.int64(0))
+            return index < size ? index : nil
         }
     }
 

@@ -35,6 +35,7 @@ public enum OpenAPI {
           responses:
             "200": {description: "HTML page", content: {text/html: {schema: {type: string}}}}
             "400": {$ref: "#/components/responses/BadRequest"}
+            "414": {$ref: "#/components/responses/UriTooLong"}
       /status:
         get:
           operationId: siteStatus
@@ -42,6 +43,7 @@ public enum OpenAPI {
           responses:
             "200": {description: "HTML page", content: {text/html: {schema: {type: string}}}}
             "400": {$ref: "#/components/responses/BadRequest"}
+            "414": {$ref: "#/components/responses/UriTooLong"}
       /verify:
         get:
           operationId: siteVerify
@@ -49,6 +51,7 @@ public enum OpenAPI {
           responses:
             "200": {description: "HTML page", content: {text/html: {schema: {type: string}}}}
             "400": {$ref: "#/components/responses/BadRequest"}
+            "414": {$ref: "#/components/responses/UriTooLong"}
       /reports/{id}:
         get:
           operationId: siteReport
@@ -58,6 +61,7 @@ public enum OpenAPI {
           responses:
             "200": {description: "HTML page", content: {text/html: {schema: {type: string}}}}
             "400": {$ref: "#/components/responses/BadRequest"}
+            "414": {$ref: "#/components/responses/UriTooLong"}
             "404": {$ref: "#/components/responses/NotFound"}
       /style.css:
         get:
@@ -66,6 +70,7 @@ public enum OpenAPI {
           responses:
             "200": {description: "CSS", content: {text/css: {schema: {type: string}}}}
             "400": {$ref: "#/components/responses/BadRequest"}
+            "414": {$ref: "#/components/responses/UriTooLong"}
       /healthz:
         get:
           operationId: health
@@ -73,6 +78,7 @@ public enum OpenAPI {
           responses:
             "200": {description: "ok LF", content: {text/plain: {schema: {type: string}}}}
             "400": {$ref: "#/components/responses/BadRequest"}
+            "414": {$ref: "#/components/responses/UriTooLong"}
       /v1/openapi.yaml:
         get:
           operationId: openAPI
@@ -80,6 +86,7 @@ public enum OpenAPI {
           responses:
             "200": {description: "OpenAPI 3 (YAML)", content: {application/yaml: {schema: {type: string}}}}
             "400": {$ref: "#/components/responses/BadRequest"}
+            "414": {$ref: "#/components/responses/UriTooLong"}
       /v1/logs/{log}/checkpoint:
         get:
           operationId: checkpoint
@@ -89,6 +96,7 @@ public enum OpenAPI {
           responses:
             "200": {description: "signed note", content: {text/plain: {schema: {type: string}}}}
             "400": {$ref: "#/components/responses/BadRequest"}
+            "414": {$ref: "#/components/responses/UriTooLong"}
             "404": {$ref: "#/components/responses/NotFound"}
       /v1/logs/{log}/key:
         get:
@@ -99,6 +107,8 @@ public enum OpenAPI {
           responses:
             "200": {description: "verifier key LF", content: {text/plain: {schema: {type: string}}}}
             "400": {$ref: "#/components/responses/BadRequest"}
+            "414": {$ref: "#/components/responses/UriTooLong"}
+            "404": {$ref: "#/components/responses/NotFound"}
       /v1/logs/{log}/tile/{level}/{index}:
         get:
           operationId: tile
@@ -118,6 +128,7 @@ public enum OpenAPI {
           responses:
             "200": {description: "hash tile", content: {application/octet-stream: {schema: {type: string, format: binary}}}}
             "400": {$ref: "#/components/responses/BadRequest"}
+            "414": {$ref: "#/components/responses/UriTooLong"}
             "404": {$ref: "#/components/responses/NotFound"}
       /v1/logs/{log}/tile/entries/{index}:
         get:
@@ -130,6 +141,7 @@ public enum OpenAPI {
           responses:
             "200": {description: "entry bundle", content: {application/octet-stream: {schema: {type: string, format: binary}}}}
             "400": {$ref: "#/components/responses/BadRequest"}
+            "414": {$ref: "#/components/responses/UriTooLong"}
             "404": {$ref: "#/components/responses/NotFound"}
       /v1/logs/{log}/proof/inclusion:
         get:
@@ -155,6 +167,7 @@ public enum OpenAPI {
           responses:
             "200": {description: '"index <decimal>" LF, then one b64(hash) LF per proof hash', content: {text/plain: {schema: {type: string}}}}
             "400": {$ref: "#/components/responses/BadRequest"}
+            "414": {$ref: "#/components/responses/UriTooLong"}
             "404": {$ref: "#/components/responses/NotFound"}
       /v1/logs/{log}/proof/consistency:
         get:
@@ -173,6 +186,7 @@ public enum OpenAPI {
           responses:
             "200": {description: "one b64(hash) LF per proof hash", content: {text/plain: {schema: {type: string}}}}
             "400": {$ref: "#/components/responses/BadRequest"}
+            "414": {$ref: "#/components/responses/UriTooLong"}
             "404": {$ref: "#/components/responses/NotFound"}
       /v1/envelopes:
         get:
@@ -212,6 +226,7 @@ public enum OpenAPI {
           responses:
             "200": {description: "envelope lines", content: {text/plain: {schema: {type: string}}}}
             "400": {$ref: "#/components/responses/BadRequest"}
+            "414": {$ref: "#/components/responses/UriTooLong"}
             "401": {$ref: "#/components/responses/Unauthorized"}
             "503": {$ref: "#/components/responses/Unavailable"}
         post:
@@ -235,6 +250,7 @@ public enum OpenAPI {
                 Location: {description: /v1/envelopes/<id>, schema: {type: string}}
               content: {text/plain: {schema: {type: string}}}
             "400": {$ref: "#/components/responses/BadRequest"}
+            "414": {$ref: "#/components/responses/UriTooLong"}
             "401": {$ref: "#/components/responses/Unauthorized"}
             "403": {$ref: "#/components/responses/Forbidden"}
             "409": {$ref: "#/components/responses/Conflict"}
@@ -253,6 +269,7 @@ public enum OpenAPI {
           responses:
             "200": {description: "sealed file", content: {application/octet-stream: {schema: {type: string, format: binary}}}}
             "400": {$ref: "#/components/responses/BadRequest"}
+            "414": {$ref: "#/components/responses/UriTooLong"}
             "401": {$ref: "#/components/responses/Unauthorized"}
             "404": {$ref: "#/components/responses/NotFound"}
             "503": {$ref: "#/components/responses/Unavailable"}
@@ -268,6 +285,7 @@ public enum OpenAPI {
           responses:
             "200": {description: "outer signature file", content: {text/plain: {schema: {type: string}}}}
             "400": {$ref: "#/components/responses/BadRequest"}
+            "414": {$ref: "#/components/responses/UriTooLong"}
             "401": {$ref: "#/components/responses/Unauthorized"}
             "404": {$ref: "#/components/responses/NotFound"}
             "503": {$ref: "#/components/responses/Unavailable"}
@@ -283,6 +301,7 @@ public enum OpenAPI {
           responses:
             "200": {description: "receipt", content: {text/plain: {schema: {type: string}}}}
             "400": {$ref: "#/components/responses/BadRequest"}
+            "414": {$ref: "#/components/responses/UriTooLong"}
             "401": {$ref: "#/components/responses/Unauthorized"}
             "404": {$ref: "#/components/responses/NotFound"}
             "503": {$ref: "#/components/responses/Unavailable"}
@@ -303,6 +322,7 @@ public enum OpenAPI {
           responses:
             "200": {description: "the report", content: {application/octet-stream: {schema: {type: string, format: binary}}}}
             "400": {$ref: "#/components/responses/BadRequest"}
+            "414": {$ref: "#/components/responses/UriTooLong"}
             "401": {$ref: "#/components/responses/Unauthorized"}
             "404": {$ref: "#/components/responses/NotFound"}
             "503": {$ref: "#/components/responses/Unavailable"}
@@ -323,6 +343,7 @@ public enum OpenAPI {
           responses:
             "200": {description: "framed statements", content: {application/octet-stream: {schema: {type: string, format: binary}}}}
             "400": {$ref: "#/components/responses/BadRequest"}
+            "414": {$ref: "#/components/responses/UriTooLong"}
         post:
           operationId: submitStatement
           summary: Submit a signed directory statement (§5.2)
@@ -337,6 +358,7 @@ public enum OpenAPI {
             "200": {description: "a repeat, its receipt", content: {text/plain: {schema: {type: string}}}}
             "201": {description: "the receipt (tlog proof) of the new entry", content: {text/plain: {schema: {type: string}}}}
             "400": {$ref: "#/components/responses/BadRequest"}
+            "414": {$ref: "#/components/responses/UriTooLong"}
             "413": {$ref: "#/components/responses/TooLarge"}
             "422": {$ref: "#/components/responses/Unprocessable"}
             "503": {$ref: "#/components/responses/Unavailable"}
@@ -349,6 +371,7 @@ public enum OpenAPI {
           responses:
             "200": {description: "contacts index", content: {text/plain: {schema: {type: string}}}}
             "400": {$ref: "#/components/responses/BadRequest"}
+            "414": {$ref: "#/components/responses/UriTooLong"}
             "401": {$ref: "#/components/responses/Unauthorized"}
             "403": {$ref: "#/components/responses/Forbidden"}
             "503": {$ref: "#/components/responses/Unavailable"}
@@ -363,6 +386,7 @@ public enum OpenAPI {
           responses:
             "200": {description: "contacts document", content: {application/octet-stream: {schema: {type: string, format: binary}}}}
             "400": {$ref: "#/components/responses/BadRequest"}
+            "414": {$ref: "#/components/responses/UriTooLong"}
             "401": {$ref: "#/components/responses/Unauthorized"}
             "403": {$ref: "#/components/responses/Forbidden"}
             "404": {$ref: "#/components/responses/NotFound"}
@@ -382,6 +406,7 @@ public enum OpenAPI {
           responses:
             "204": {description: stored}
             "400": {$ref: "#/components/responses/BadRequest"}
+            "414": {$ref: "#/components/responses/UriTooLong"}
             "401": {$ref: "#/components/responses/Unauthorized"}
             "403": {$ref: "#/components/responses/Forbidden"}
             "413": {$ref: "#/components/responses/TooLarge"}
@@ -444,6 +469,7 @@ public enum OpenAPI {
           enum: [public, states-parties, secretariat, selected]
       responses:
         BadRequest: {description: "malformed target, query, header or body", content: {text/plain: {schema: {type: string}}}}
+        UriTooLong: {description: "request target over 2048 bytes", content: {text/plain: {schema: {type: string}}}}
         Unauthorized:
           description: signature missing or not verifying
           headers:

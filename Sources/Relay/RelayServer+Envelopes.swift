@@ -54,16 +54,18 @@ extension RelayServer {
             id: m.id, sender: m.from, level: m.level, type: m.type, year: m.year, recipients: m.to,
             supersedes: m.supersedes, sealedSHA256: upload.sealedSHA256, sealedSize: verified.sealedSize,
             signature: upload.signatureBytes, logIndex: nil, checkpointSize: nil, received: now())
-        switch try logs.envelopes.claim(envelope) {
+        switch try Self.storing({ try logs.envelopes.claim(envelope) }) {
         case .held(let held):
             return try receiptResponse(held, status: 200)
         case .claimed:
             let receipt: LogAppender.Receipt
             do {
-                let signaturePath = try logs.envelopes.writeTemporaryFile(upload.signatureBytes)
+                let signaturePath = try Self.storing { try logs.envelopes.writeTemporaryFile(upload.signatureBytes) }
                 defer { unlink(signaturePath) }
-                receipt = try logs.submissionCommitter.submit(EnvelopeStore.Pending(envelope: envelope, sealedTemporaryPath: path,
-                                                                                    signatureTemporaryPath: signaturePath))
+                receipt = try Self.storing {
+                    try logs.submissionCommitter.submit(EnvelopeStore.Pending(envelope: envelope, sealedTemporaryPath: path,
+                                                                              signatureTemporaryPath: signaturePath))
+                }
             } catch {
                 logs.envelopes.release(ids: [envelope.id])
                 throw error
@@ -73,6 +75,26 @@ extension RelayServer {
                                                        ("Cache-Control", "no-store"),
                                                        ("Location", "/v1/envelopes/\(envelope.id)")],
                                 body: .bytes(proof.encoded))
+        }
+    }
+
+    /// Runs a step that writes to the data folder: a full disk (or quota) is 503, the
+    /// relay cannot take the upload now (§7.5), and nothing of it is kept.
+    static func storing<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e where isOutOfSpace(e) { throw HTTPError.unavailable(retryAfter: nil) }
+    }
+
+    /// SQLite's "database or disk is full", or a file write that failed with ENOSPC or
+    /// EDQUOT (an `IOError` carries `strerror`'s text).
+    static func isOutOfSpace(_ error: any Error) -> Bool {
+        if let e = error as? SQLiteError { return e.isDiskFull }
+        guard let e = error as? IOError else { return false }
+        let full = [ENOSPC, EDQUOT].map { String(cString: strerror($0)) }
+        switch e {
+        case let .open(_, reason), let .read(_, reason), let .write(_, reason), let .commit(_, reason):
+            return full.contains(reason)
+        case .exists, .tooLarge:
+            return false
         }
     }
 
@@ -204,7 +226,7 @@ final class EnvelopeUploadSink: HTTPBodySink {
                 failure = .unprocessable(.malformedEnvelope)
                 return
             }
-            let (path, fd) = try server.logs.envelopes.makeTemporaryFile()
+            let (path, fd) = try RelayServer.storing { try server.logs.envelopes.makeTemporaryFile() }
             temporaryPath = path
             self.fd = fd
         }
@@ -219,6 +241,7 @@ final class EnvelopeUploadSink: HTTPBodySink {
             let n = Glibc.write(fd, rest.baseAddress! + done, rest.count - done)
             if n < 0 {
                 if errno == EINTR { continue }
+                if errno == ENOSPC || errno == EDQUOT { throw HTTPError.unavailable(retryAfter: nil) }
                 throw IOError.write(what: "an envelope upload", reason: String(cString: strerror(errno)))
             }
             done += n
@@ -231,7 +254,10 @@ final class EnvelopeUploadSink: HTTPBodySink {
         sealedSHA256 = sealedHash.finalize()
         defer { removeTemporaryFile() }
         if fd >= 0 {
-            guard fsync(fd) == 0 else { throw IOError.commit(path: temporaryPath ?? "", reason: String(cString: strerror(errno))) }
+            guard fsync(fd) == 0 else {
+                if errno == ENOSPC || errno == EDQUOT { throw HTTPError.unavailable(retryAfter: nil) }
+                throw IOError.commit(path: temporaryPath ?? "", reason: String(cString: strerror(errno)))
+            }
             close(fd)
             fd = -1
         }

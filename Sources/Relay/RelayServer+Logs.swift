@@ -34,9 +34,11 @@ extension RelayServer {
                 try checkSigned(store, size: size)
                 let proof = try notFoundIfMissing { try store.inclusionProof(index: index, size: size) }
                 return Self.text("index \(index)\n" + Self.hashLines(proof), cache: Self.revalidate)
-            case .leafHash:
-                // Needs a leaf-hash index in the store (a later slice).
-                throw HTTPError.notImplemented
+            case let .leafHash(hash, size):
+                try checkSigned(store, size: size)
+                guard let index = try store.leafIndex(hash: hash, below: size) else { throw HTTPError.notFound }
+                let proof = try notFoundIfMissing { try store.inclusionProof(index: index, size: size) }
+                return Self.text("index \(index)\n" + Self.hashLines(proof), cache: Self.revalidate)
             }
 
         case let .consistencyProof(log, old, new):
