@@ -233,6 +233,7 @@ extension AssistancePost {
                                                   level: to.isEmpty ? .secretariat : .selected, selected: to, includeSecretariat: !to.isEmpty,
                                                   time: time, directory: directory, sealedPath: detailsPath)
         let detailsReceipt = try EnvelopeFlow.submit(client, sealedPath: detailsPath, id: detailsSealed.manifest.id)
+        EnvelopeFlow.printPinNote()
 
         if args.has("--json") {
             try NetworkOptions.printJSON(["id": id, "direction": direction.rawValue, "envelope": publicSealed.manifest.id,

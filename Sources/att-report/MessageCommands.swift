@@ -6,15 +6,26 @@ import Vault
 /// Sealing, submitting and opening envelopes whose payload att-report builds itself
 /// (messages, assistance): the same Vault calls as `seal`, `submit` and `open`.
 enum EnvelopeFlow {
+    /// Set when `signerAndClient` pinned the relay's submissions key; printed once the command succeeded.
+    nonisolated(unsafe) static var pinNote: String?
+
+    static func printPinNote() { if let pinNote { CLI.note(pinNote) } }
+
     /// The signing key of the caller and a relay client signing with it (one passphrase prompt).
     static func signerAndClient(_ args: ParsedArguments) throws -> (party: PartyCode, signer: StatementSigner, client: RelayClient) {
         guard let url = args.value("--relay") else { throw UsageError("--relay URL is required") }
         guard HTTPClient.isHTTPURL(url) else { throw Failure("--relay: \"\(url)\" is not an http:// or https:// URL") }
         let party = try KeystoreOptions.partyOrOnly(args)
         let signer = try DirectoryOptions.signer(args, party: party)
-        do {
-            return (party, signer, try RelayClient(url: url, party: party, key: signer.key))
-        } catch { throw Failure("--relay: \(error.description)") }
+        let client: RelayClient
+        do { client = try RelayClient(url: url, party: party, key: signer.key) } catch { throw Failure("--relay: \(error.description)") }
+        // The submissions log's key is pinned per relay, as `submit` pins it, before anything is sealed.
+        let logKey: NoteVerifierKey
+        do { logKey = try client.submissionsKey() } catch { throw Failure("\(client.baseURL): \(error)") }
+        let firstUse = try RelayPins.check(logKey, log: .submissions, folder: RelayPins.folder(home: KeystoreOptions.keystore(args).home, url: client.baseURL))
+        // Said only on success (see `pinNote`), so that a failure stays one line.
+        pinNote = firstUse ? "Relay submissions key \(logKey.encoded) pinned on first use (key id \(logKey.keyIDHex): compare it out of band)" : nil
+        return (party, signer, client)
     }
 
     /// Seals `payload` (`size` bytes) to `sealedPath` and `sealedPath.minisig`, saying on
@@ -41,7 +52,7 @@ enum EnvelopeFlow {
     }
 
     /// Uploads an envelope and checks the receipt against the relay's submissions key
-    /// (trusted as served, as `submit` does); the receipt goes to `SEALED.tlog-proof`.
+    /// (pinned by `signerAndClient`); the receipt goes to `SEALED.tlog-proof`.
     static func submit(_ client: RelayClient, sealedPath: String, id: String) throws -> (proofPath: String, index: UInt64, size: UInt64) {
         let signature = try readSmallFile(sealedPath + ".minisig", limit: RelayClient.maxSignatureSize)
         let receipt: [UInt8], logKey: NoteVerifierKey
@@ -194,6 +205,7 @@ struct Send: Command {
                                            time: DirectoryOptions.now(), directory: directory, sealedPath: sealedPath)
         let id = sealed.manifest.id
         let receipt = try EnvelopeFlow.submit(client, sealedPath: sealedPath, id: id)
+        EnvelopeFlow.printPinNote()
         if args.has("--json") {
             try NetworkOptions.printJSON(["id": id, "sealed": sealedPath, "receipt": receipt.proofPath, "index": receipt.index,
                                           "to": sealed.manifest.to.map(\.rawValue)] as [String: Any])
