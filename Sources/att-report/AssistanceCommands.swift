@@ -87,13 +87,14 @@ enum AssistanceFlow {
                       m.fileName == AssistanceDetailsPayload.metadataFileName(assistanceID: metadata.id) else {
                     throw Failure("its metadata (\(metadata.party) \(metadata.direction.rawValue) \(metadata.id)) does not fit its manifest")
                 }
-                if let s = m.supersedes { superseded.insert(s) }
+                if let s = m.supersedes { superseded.insert("\(m.from) \(s)") }
                 latest["\(m.from) \(metadata.id)"] = Posted(envelope: m.id, index: l.index, metadata: metadata)
             } catch {
                 CLI.note("envelope \(manifest.id) (\(manifest.type.rawValue) from \(manifest.from)): refused, left out: \(error)")
             }
         }
-        return latest.values.filter { !superseded.contains($0.envelope) }.sorted { $0.index < $1.index }
+        // Only a party's own envelope can supersede it (the relay checks this too, but is not trusted).
+        return latest.values.filter { !superseded.contains("\($0.metadata.party) \($0.envelope)") }.sorted { $0.index < $1.index }
     }
 
     /// The details envelopes the caller may read, by the public envelope they name.
@@ -368,5 +369,41 @@ struct AssistanceDetailsCommand: Command {
             + opened.manifest.to.map(\.rawValue).joined(separator: ",") + ")\n"
             + "Title: \(payload.details.title)\n\n" + payload.details.text + (payload.details.text.hasSuffix("\n") ? "" : "\n")
         FileHandle.standardOutput.write(Data(text.utf8))
+    }
+}
+
+struct AssistanceWithdraw: Command {
+    static let name = "withdraw"
+    static let summary = "withdraw a request or offer: its metadata again with withdrawn = true, superseding the last version"
+    static let usage = "--relay URL [--party CODE] [-o SEALED] [--json] ID"
+    static let options: [Option] = [NetworkOptions.relay, NetworkOptions.party, NetworkOptions.label,
+                                    Option(["-o", "--output"], value: "SEALED", help: "where the new envelope is kept (default assistance-<ID>.withdrawn.att)"),
+                                    NetworkOptions.json, DirectoryOptions.directory, KeystoreOptions.home, Passphrase.fileOption]
+
+    static func run(_ args: ParsedArguments) throws {
+        guard let id = try args.positionals(max: 1).first else { throw UsageError("name the request's or offer's ID") }
+        let directory = try DirectoryOptions.local(args).state()
+        let (party, signer, client) = try EnvelopeFlow.signerAndClient(args)
+        guard let current = try AssistanceFlow.posted(client, directory: directory).first(where: { $0.metadata.party == party && $0.metadata.id == id }) else {
+            throw Failure("\(party) has no request or offer \(id) on the relay")
+        }
+        let m = current.metadata
+        guard !m.withdrawn else { throw Failure("\(m.direction.rawValue) \(id) is already withdrawn") }
+        let withdrawn = try AssistanceMetadata(id: m.id, direction: m.direction, party: m.party, kinds: m.kinds, provisions: m.provisions,
+                                               posted: m.posted, expires: m.expires, withdrawn: true, openTo: m.openTo)
+        // The relay holds the amended envelope's year: the new version keeps it.
+        let previous = try Envelope.inspect(signature: try MinisignSignature(parsing: try client.envelopeSignature(id: current.envelope))).manifest
+        let path = args.value("-o") ?? "assistance-\(id).withdrawn.att"
+        let json = withdrawn.canonicalJSON
+        let sealed = try EnvelopeFlow.seal(payload: MemorySource(json), size: UInt64(json.count),
+                                           fileName: AssistanceDetailsPayload.metadataFileName(assistanceID: id), party: party, signer: signer,
+                                           type: m.direction.reportType, level: .public, supersedes: current.envelope, year: previous.year,
+                                           time: DirectoryOptions.now(), directory: directory, sealedPath: path)
+        let receipt = try EnvelopeFlow.submit(client, sealedPath: path, id: sealed.manifest.id)
+        EnvelopeFlow.printPinNote()
+        if args.has("--json") {
+            return try NetworkOptions.printJSON(["id": id, "envelope": sealed.manifest.id, "supersedes": current.envelope, "receipt": receipt.proofPath])
+        }
+        FileHandle.standardOutput.write(Data("Withdrew \(m.direction.rawValue) \(id): envelope \(sealed.manifest.id) supersedes \(current.envelope) (log index \(receipt.index)); receipt saved to \(receipt.proofPath)\n".utf8))
     }
 }

@@ -45,7 +45,7 @@ enum CLI {
             ContactsUpload.self, ContactsExportCommand.self]),
         ("message", "secure messages (att-report send sends one)", [MessageRead.self]),
         ("assistance", "requests for and offers of assistance (Article 16)", [AssistanceRequest.self, AssistanceOffer.self,
-            AssistanceList.self, AssistanceMatchCommand.self, AssistanceDetailsCommand.self]),
+            AssistanceWithdraw.self, AssistanceList.self, AssistanceMatchCommand.self, AssistanceDetailsCommand.self]),
     ] }
 
     /// Commands without a group: the report workflow.

@@ -29,10 +29,11 @@ enum EnvelopeFlow {
     }
 
     /// Seals `payload` (`size` bytes) to `sealedPath` and `sealedPath.minisig`, saying on
-    /// standard error who can read it. Neither file appears unless both are written.
+    /// standard error who can read it. Neither file appears unless both are written. The
+    /// year is the sealing time's unless given (an amendment keeps the amended one's).
     static func seal(payload: ByteSource, size: UInt64, fileName: String, party: PartyCode, signer: StatementSigner,
                      type: ReportType, level: DisclosureLevel, selected: [PartyCode] = [], includeSecretariat: Bool = false,
-                     supersedes: String? = nil, time: UTCTime, directory: DirectoryState, sealedPath: String) throws -> Envelope.Sealed {
+                     supersedes: String? = nil, year: Int? = nil, time: UTCTime, directory: DirectoryState, sealedPath: String) throws -> Envelope.Sealed {
         let recipients = try Disclosure.resolve(directory: directory, sender: party, level: level, selected: selected,
                                                 includeSecretariat: includeSecretariat, at: time)
         let sealedFile = try AtomicFileSink(path: sealedPath, overwrite: false)
@@ -40,7 +41,7 @@ enum EnvelopeFlow {
         let sealed: Envelope.Sealed
         do {
             sealed = try Envelope.seal(report: payload, reportSize: size, fileName: fileName, sender: party, signingKey: signer.key,
-                                       type: type, year: CivilDate(time).year, level: level, recipients: recipients,
+                                       type: type, year: year ?? CivilDate(time).year, level: level, recipients: recipients,
                                        supersedes: supersedes, time: time, directory: directory, to: sealedFile)
             try signatureFile.write(sealed.outerSignature.encodeFile())
         } catch { sealedFile.abort(); signatureFile.abort(); throw error }

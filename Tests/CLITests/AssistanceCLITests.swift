@@ -98,6 +98,23 @@ struct AssistanceCLITests {
             #expect(r.stderrText.contains("readable by \(reader)"), "\(r)")
         }
         _ = arg
+
+        // FRA withdraws its offer: a new public version supersedes the old; it no longer matches.
+        let withdrew = try #require(try w.json(try await attOK(w.net(["assistance", "withdraw"], "FRA", ["--json", "-o", w.dir.path("fra-w.att"), "FRA-OFF-1"]))) as? [String: Any])
+        #expect(withdrew["supersedes"] as? String == fra["envelope"] as? String)
+        #expect(try w.dir.readText("fra-w.att.minisig").contains("supersedes=\(fra["envelope"] as! String) file=assistance-FRA-OFF-1.json"))
+        #expect(try await match(nil).map { $0["pair"]! } == ["ARG-REQ-1 <- MEX-OFF-1", "ARG-REQ-1 <- NGA-OFF-1", "NGA-REQ-1 <- \(ausID)"])
+        let after = try await attOK(["assistance", "list", "--relay", w.relay.url, "--directory", w.directory.path])
+        #expect(after.stdoutLines.count == 8, "the latest version of each: \(after)")
+        #expect(after.stdoutText.contains("offer FRA-OFF-1 by FRA: legal; provisions 16; posted "))
+        #expect(after.stdoutText.contains("[withdrawn] envelope \(withdrew["envelope"] as! String)"))
+        let twice = try await att(w.net(["assistance", "withdraw"], "FRA", ["-o", w.dir.path("fra-w2.att"), "FRA-OFF-1"]))
+        expectCLIError(twice, status: 1)
+        #expect(twice.stderrText.contains("already withdrawn"), "\(twice)")
+        let notYours = try await att(w.net(["assistance", "withdraw"], "JPN", ["-o", w.dir.path("jpn-w.att"), "NGA-REQ-1"]))
+        expectCLIError(notYours, status: 1)
+        #expect(notYours.stderrText.contains("JPN has no request or offer NGA-REQ-1"), "\(notYours)")
+        #expect(!w.dir.exists("jpn-w.att") && !w.dir.exists("fra-w2.att"))
     }
 
     @Test("a public envelope whose metadata names another party, or is not canonical, is left out of list and match")
