@@ -21,15 +21,27 @@ test: deps
 	./scripts/api-fuzz .build/debug/att-report
 
 # The suite under ThreadSanitizer and AddressSanitizer, each in its own scratch path
-# (slow: a full build each). TEST_FILTER narrows them, e.g. TEST_FILTER=RelayTests.
-# Live relay and CLI tests run the att-report built with the same sanitizer (ATT_REPORT_BIN).
+# (slow: a full build each). TEST_FILTER and TEST_SKIP narrow them (swift test --filter and
+# --skip), e.g. TEST_FILTER=RelayTests. Live relay and CLI tests run the att-report built
+# with the same sanitizer (ATT_REPORT_BIN). Every process's reports, the relays' too (a relay
+# killed by a test never exits with the sanitizer's status), go to <scratch>/report.<pid>:
+# any such file fails the target.
+SANITIZER_TEST = $(SWIFT) test --sanitize=$(1) --scratch-path .build-$(2) $(if $(TEST_FILTER),--filter '$(TEST_FILTER)') $(if $(TEST_SKIP),--skip '$(TEST_SKIP)')
+SANITIZER_REPORTS = if ls .build-$(1)/report.* >/dev/null 2>&1; then cat .build-$(1)/report.*; echo "$(1): the sanitizer reported the errors above" >&2; exit 1; fi
+
 test-tsan: deps
 	$(SWIFT) build --sanitize=thread --scratch-path .build-tsan
-	ATT_REPORT_BIN=$(CURDIR)/.build-tsan/debug/att-report $(SWIFT) test --sanitize=thread --scratch-path .build-tsan $(if $(TEST_FILTER),--filter $(TEST_FILTER))
+	rm -f .build-tsan/report.*
+	TSAN_OPTIONS=log_path=$(CURDIR)/.build-tsan/report ATT_REPORT_BIN=$(CURDIR)/.build-tsan/debug/att-report \
+	  $(call SANITIZER_TEST,thread,tsan)
+	@$(call SANITIZER_REPORTS,tsan)
 
 test-asan: deps
 	$(SWIFT) build --sanitize=address --scratch-path .build-asan
-	ATT_REPORT_BIN=$(CURDIR)/.build-asan/debug/att-report $(SWIFT) test --sanitize=address --scratch-path .build-asan $(if $(TEST_FILTER),--filter $(TEST_FILTER))
+	rm -f .build-asan/report.*
+	ASAN_OPTIONS=log_path=$(CURDIR)/.build-asan/report ATT_REPORT_BIN=$(CURDIR)/.build-asan/debug/att-report \
+	  $(call SANITIZER_TEST,address,asan)
+	@$(call SANITIZER_REPORTS,asan)
 
 # The main job on example data, offline then against a relay on loopback.
 demo: release
