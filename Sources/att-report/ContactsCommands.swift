@@ -135,12 +135,12 @@ struct ContactsShow: Command {
 struct ContactsSet: Command {
     static let name = "set"
     static let summary = "check a contacts document and write the party's signed set-contacts statement"
-    static let usage = "--party CODE [--label LABEL] [-o STATEMENT] FILE"
+    static let usage = "--party CODE [--label LABEL] [-o STATEMENT] [--json] FILE"
     static let options: [Option] = [
         Option(["--party"], value: "CODE", help: "the party whose contacts these are (its key signs)"),
         NetworkOptions.label,
         Option(["-o", "--output"], value: "STATEMENT", help: "where to write the statement (default FILE.statement; never replaced)"),
-        KeystoreOptions.home, Passphrase.fileOption,
+        NetworkOptions.json, KeystoreOptions.home, Passphrase.fileOption,
     ]
 
     static func run(_ args: ParsedArguments) throws {
@@ -155,6 +155,13 @@ struct ContactsSet: Command {
         let signer = try DirectoryOptions.signer(args, party: party)
         let signed = try statement.signed(by: [signer])
         try AtomicFileSink.write(signed.note, to: output, overwrite: false)
+        if args.has("--json") {
+            return try NetworkOptions.printJSON(["party": party.rawValue, "statement": output, "sha256": document.sha256,
+                                                 "contacts": document.contacts.count, "signedBy": [signer.id.noteName],
+                                                 "next": ["directory countersign --party <SECRETARIAT> \(output)",
+                                                          "directory submit --relay URL \(output)",
+                                                          "contacts upload --relay URL --party \(party) \(file)"]] as [String: Any])
+        }
         let text = """
             Wrote set-contacts for \(party) to \(output), signed by \(signer.id.noteName).
             \(document.contacts.count) contact(s); contacts-sha256 \(document.sha256)
@@ -171,10 +178,10 @@ struct ContactsSet: Command {
 struct ContactsUpload: Command {
     static let name = "upload"
     static let summary = "upload a contacts document once the directory on the relay commits to it"
-    static let usage = "--relay URL [--party CODE] [--for CODE] FILE"
+    static let usage = "--relay URL [--party CODE] [--for CODE] [--json] FILE"
     static let options: [Option] = [NetworkOptions.relay, NetworkOptions.party, NetworkOptions.label,
                                     Option(["--for"], value: "CODE", help: "the party whose document it is (default --party; the Secretariat may upload for any)"),
-                                    KeystoreOptions.home, Passphrase.fileOption]
+                                    NetworkOptions.json, KeystoreOptions.home, Passphrase.fileOption]
 
     static func run(_ args: ParsedArguments) throws {
         guard let file = try args.positionals(max: 1).first else { throw UsageError("name the contacts FILE") }
@@ -196,6 +203,9 @@ struct ContactsUpload: Command {
                 throw Failure("the relay refused \(client.party!) (403): a contacts document is uploaded by its party or the Secretariat, who must be a State Party or the Secretariat")
             }
             throw ContactsFlow.failure(error, client: client, what: "uploading \(owner)'s contacts")
+        }
+        if args.has("--json") {
+            return try NetworkOptions.printJSON(["party": owner.rawValue, "sha256": document.sha256, "contacts": document.contacts.count] as [String: Any])
         }
         FileHandle.standardOutput.write(Data("Uploaded \(owner)'s contacts document (\(document.contacts.count) contact(s), contacts-sha256 \(document.sha256))\n".utf8))
     }

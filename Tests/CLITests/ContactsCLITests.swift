@@ -117,6 +117,10 @@ struct ContactsCLITests {
         let note = try w.dir.readText("fra.statement")
         #expect(note.hasPrefix("att-report/statement/v1\ntype set-contacts\nparty FRA\n"))
         #expect(note.components(separatedBy: "\n— ").count == 2, "one signature, FRA's: \(note)")
+        let setJSON = try #require(try w.json(try await attOK(["contacts", "set", "--party", "FRA", "--home", w.home.path, "--json",
+                                                               "-o", w.dir.path("again.statement"), doc])) as? [String: Any])
+        #expect(setJSON["statement"] as? String == w.dir.path("again.statement"))
+        #expect((setJSON["sha256"] as? String)?.count == 64 && (setJSON["next"] as? [String])?.count == 3)
         // It is never replaced; a document that does not parse gets no statement.
         expectCLIError(try await att(["contacts", "set", "--party", "FRA", "--home", w.home.path, "-o", statement, doc]), status: 1)
         try w.dir.write("bad.txt", "name: X\nemail: x@example.invalid\n")
@@ -134,7 +138,8 @@ struct ContactsCLITests {
         expectCLIError(lone, status: 1)
         try await attOK(["directory", "countersign", "--party", "SEC", "--home", w.home.path, statement])
         try await attOK(["directory", "submit", "--relay", w.relay.url, statement])
-        try await attOK(w.net(["contacts", "upload"], "FRA", [doc]))
+        let uploaded = try #require(try w.json(try await attOK(w.net(["contacts", "upload"], "FRA", ["--json", doc]))) as? [String: Any])
+        #expect(uploaded["party"] as? String == "FRA" && uploaded["contacts"] as? Int == 1)
 
         // The copy of keys-example's directory still commits to the old document: refused, not shown.
         for command in [["contacts", "show"], ["contacts", "list"]] {
