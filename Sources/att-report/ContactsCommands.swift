@@ -25,7 +25,7 @@ enum ContactsFlow {
     /// be the party's `contacts-sha256`, and it must be a valid contacts document.
     /// nil when the relay holds none (404).
     static func verified(_ party: PartyCode, client: RelayClient, directory: DirectoryState) throws -> ContactsExport.Entry? {
-        guard let p = directory.parties[party] else { throw Failure("\(party) is not in the directory") }
+        guard let p = directory.parties[party] else { throw Failure("\(party) is not in the local directory (run att-report directory pull?)") }
         guard let expected = p.contactsSHA256 else {
             throw Failure("the directory has no contacts-sha256 for \(party): no document can be verified (run att-report directory pull?)")
         }
@@ -169,6 +169,7 @@ struct ContactsSet: Command {
               1. the Secretariat countersigns it:  att-report directory countersign --party <SECRETARIAT> \(output)
               2. submit it to the relay:           att-report directory submit --relay URL \(output)
               3. upload the document:              att-report contacts upload --relay URL --party \(party) \(file)
+            (A statement about the Secretariat itself needs no countersignature: its own signature counts as both.)
 
             """
         FileHandle.standardOutput.write(Data(text.utf8))
