@@ -189,7 +189,7 @@ extension AssistancePost {
         }
 
         let directory = try DirectoryOptions.local(args).state()
-        let (party, signer, client) = try EnvelopeFlow.signerAndClient(args)
+        let (party, signer, client, pinNote) = try EnvelopeFlow.signerAndClient(args)
         let time = DirectoryOptions.now()
         let posted = CivilDate(time)
 
@@ -234,7 +234,7 @@ extension AssistancePost {
                                                   level: to.isEmpty ? .secretariat : .selected, selected: to, includeSecretariat: !to.isEmpty,
                                                   time: time, directory: directory, sealedPath: detailsPath)
         let detailsReceipt = try EnvelopeFlow.submit(client, sealedPath: detailsPath, id: detailsSealed.manifest.id)
-        EnvelopeFlow.printPinNote()
+        if let pinNote { CLI.note(pinNote) }
 
         if args.has("--json") {
             try NetworkOptions.printJSON(["id": id, "direction": direction.rawValue, "envelope": publicSealed.manifest.id,
@@ -273,7 +273,12 @@ struct AssistanceList: Command {
         let directory = try DirectoryOptions.local(args).state()
         let client = try AssistanceFlow.client(args)
         let posted = try AssistanceFlow.posted(client, directory: directory)
-        let details = try AssistanceFlow.details(client)
+        // Only the poster's own details envelopes count.
+        var details: [String: [Manifest]] = [:]
+        for (id, list) in try AssistanceFlow.details(client) {
+            guard let p = posted.first(where: { $0.envelope == id }) else { continue }
+            details[id] = list.filter { $0.from == p.metadata.party }
+        }
         if args.has("--json") {
             return try NetworkOptions.printJSON(posted.map { AssistanceFlow.json($0, details: client.party == nil ? nil : details[$0.envelope] ?? []) })
         }
@@ -285,7 +290,7 @@ struct AssistanceList: Command {
                 + "provisions \(m.provisions.map(\.description).joined(separator: ",")); posted \(m.posted)"
                 + (m.expires.map { ", expires \($0)" } ?? "") + (m.openTo.map { "; open to " + $0.map(\.rawValue).joined(separator: ",") } ?? "")
                 + " [\(state)] envelope \(p.envelope)"
-                + (details[p.envelope].map { "; details readable by you: " + $0.map(\.id).joined(separator: ",") } ?? "") + "\n"
+                + (details[p.envelope].flatMap { $0.isEmpty ? nil : "; details readable by you: " + $0.map(\.id).joined(separator: ",") } ?? "") + "\n"
         }
         if posted.isEmpty { text = "No requests or offers of assistance on the relay.\n" }
         FileHandle.standardOutput.write(Data(text.utf8))
@@ -383,7 +388,7 @@ struct AssistanceWithdraw: Command {
     static func run(_ args: ParsedArguments) throws {
         guard let id = try args.positionals(max: 1).first else { throw UsageError("name the request's or offer's ID") }
         let directory = try DirectoryOptions.local(args).state()
-        let (party, signer, client) = try EnvelopeFlow.signerAndClient(args)
+        let (party, signer, client, pinNote) = try EnvelopeFlow.signerAndClient(args)
         guard let current = try AssistanceFlow.posted(client, directory: directory).first(where: { $0.metadata.party == party && $0.metadata.id == id }) else {
             throw Failure("\(party) has no request or offer \(id) on the relay")
         }
@@ -400,7 +405,7 @@ struct AssistanceWithdraw: Command {
                                            type: m.direction.reportType, level: .public, supersedes: current.envelope, year: previous.year,
                                            time: DirectoryOptions.now(), directory: directory, sealedPath: path)
         let receipt = try EnvelopeFlow.submit(client, sealedPath: path, id: sealed.manifest.id)
-        EnvelopeFlow.printPinNote()
+        if let pinNote { CLI.note(pinNote) }
         if args.has("--json") {
             return try NetworkOptions.printJSON(["id": id, "envelope": sealed.manifest.id, "supersedes": current.envelope, "receipt": receipt.proofPath])
         }

@@ -6,13 +6,10 @@ import Vault
 /// Sealing, submitting and opening envelopes whose payload att-report builds itself
 /// (messages, assistance): the same Vault calls as `seal`, `submit` and `open`.
 enum EnvelopeFlow {
-    /// Set when `signerAndClient` pinned the relay's submissions key; printed once the command succeeded.
-    nonisolated(unsafe) static var pinNote: String?
-
-    static func printPinNote() { if let pinNote { CLI.note(pinNote) } }
-
     /// The signing key of the caller and a relay client signing with it (one passphrase prompt).
-    static func signerAndClient(_ args: ParsedArguments) throws -> (party: PartyCode, signer: StatementSigner, client: RelayClient) {
+    /// `pinNote` says that the relay's submissions key was pinned now: print it once the
+    /// command succeeded, so that a failure stays one line.
+    static func signerAndClient(_ args: ParsedArguments) throws -> (party: PartyCode, signer: StatementSigner, client: RelayClient, pinNote: String?) {
         guard let url = args.value("--relay") else { throw UsageError("--relay URL is required") }
         guard HTTPClient.isHTTPURL(url) else { throw Failure("--relay: \"\(url)\" is not an http:// or https:// URL") }
         let party = try KeystoreOptions.partyOrOnly(args)
@@ -23,9 +20,8 @@ enum EnvelopeFlow {
         let logKey: NoteVerifierKey
         do { logKey = try client.submissionsKey() } catch { throw Failure("\(client.baseURL): \(error)") }
         let firstUse = try RelayPins.check(logKey, log: .submissions, folder: RelayPins.folder(home: KeystoreOptions.keystore(args).home, url: client.baseURL))
-        // Said only on success (see `pinNote`), so that a failure stays one line.
-        pinNote = firstUse ? "Relay submissions key \(logKey.encoded) pinned on first use (key id \(logKey.keyIDHex): compare it out of band)" : nil
-        return (party, signer, client)
+        return (party, signer, client,
+                firstUse ? "Relay submissions key \(logKey.encoded) pinned on first use (key id \(logKey.keyIDHex): compare it out of band)" : nil)
     }
 
     /// Seals `payload` (`size` bytes) to `sealedPath` and `sealedPath.minisig`, saying on
@@ -198,7 +194,7 @@ struct Send: Command {
         }
         let sealedPath = args.value("-o") ?? file + ".message.att"
         let directory = try DirectoryOptions.local(args).state()
-        let (party, signer, client) = try EnvelopeFlow.signerAndClient(args)
+        let (party, signer, client, pinNote) = try EnvelopeFlow.signerAndClient(args)
         let prefix = header.encoded
         let sealed = try EnvelopeFlow.seal(payload: PrefixedSource(prefix: prefix, rest: source), size: UInt64(prefix.count) + size,
                                            fileName: MessageHeader.manifestFileName, party: party, signer: signer, type: .message,
@@ -206,7 +202,7 @@ struct Send: Command {
                                            time: DirectoryOptions.now(), directory: directory, sealedPath: sealedPath)
         let id = sealed.manifest.id
         let receipt = try EnvelopeFlow.submit(client, sealedPath: sealedPath, id: id)
-        EnvelopeFlow.printPinNote()
+        if let pinNote { CLI.note(pinNote) }
         if args.has("--json") {
             try NetworkOptions.printJSON(["id": id, "sealed": sealedPath, "receipt": receipt.proofPath, "index": receipt.index,
                                           "to": sealed.manifest.to.map(\.rawValue)] as [String: Any])
