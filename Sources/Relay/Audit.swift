@@ -120,7 +120,10 @@ public struct Audit {
             result.statementsReplayed = directory.entries.count
         }
         if let submissions, directory != nil { checkEnvelopes(listing, log: submissions, directory: state, into: &result) }
-        checkReceipts(logs: [directory, submissions].compactMap { $0 }, into: &result)
+        // Receipts of a log that could not be read are not checked (its finding says why).
+        let unread = Set([(LogName.directory, directory), (.submissions, submissions)].filter { $0.1 == nil }
+            .compactMap { (try? source.logKey($0.0))?.name })
+        checkReceipts(logs: [directory, submissions].compactMap { $0 }, skipping: unread, into: &result)
         return result
     }
 
@@ -234,7 +237,7 @@ public struct Audit {
     /// Each held receipt (of either log, by its checkpoint's origin) must verify with that log's
     /// key, and its tree must be a prefix of the log as read now: computed from the entries, so
     /// no proof from the relay is needed.
-    func checkReceipts(logs: [ReadLog], into result: inout Result) {
+    func checkReceipts(logs: [ReadLog], skipping unread: Set<String>, into result: inout Result) {
         for r in receipts {
             func finding(_ kind: AuditFinding.Kind, _ detail: String, _ evidence: [String] = []) {
                 result.findings.append(AuditFinding(kind: kind, subject: "receipt \(r.name)", detail: detail, evidence: evidence))
@@ -242,6 +245,7 @@ public struct Audit {
             let proof: TlogProof
             do { proof = try TlogProof(parsing: r.proof) } catch { finding(.receiptInvalid, "\(error)"); continue }
             let origin = String(decoding: proof.checkpointNote.prefix { $0 != 0x0A }, as: UTF8.self)
+            if unread.contains(origin) { continue }
             guard let log = logs.first(where: { $0.key.name == origin }) else {
                 finding(.receiptInvalid, "it is for the log \"\(origin.prefix(100))\", not one of this relay's that was read")
                 continue

@@ -155,6 +155,7 @@ public final class RelayClient {
     public struct Listing: Sendable, Equatable {
         public let index: UInt64
         public let trustedComment: String
+        public init(index: UInt64, trustedComment: String) { self.index = index; self.trustedComment = trustedComment }
     }
 
     /// Every envelope the caller may see, in log order (pages of `pageSize` lines).

@@ -47,11 +47,11 @@ extension RelayServer {
 
     /// The body is in: authenticate (401), then who (403: a reader role, and the party itself
     /// or the Secretariat), then the hash (422), then store it: 204.
-    func finishContactsUpload(_ head: HTTPRequestHead, party: PartyCode, body: [UInt8]) throws -> HTTPResponse {
+    func finishContactsUpload(_ head: HTTPRequestHead, party: PartyCode, body: [UInt8], started: Int64) throws -> HTTPResponse {
         let directory = try currentDirectory()
         guard let caller = try verifier.authenticate(route: .uploadContacts(party), method: head.method, target: head.target,
                                                      headers: head.headers, bodySHA256: SHA256.hash(body),
-                                                     directory: directory, now: now()) else {
+                                                     directory: directory, now: started) else {
             throw HTTPError.unauthenticated(.missing)
         }
         try Self.checkMayReadContacts(caller)
@@ -71,10 +71,13 @@ final class ContactsUploadSink: HTTPBodySink {
     let head: HTTPRequestHead
     let party: PartyCode
     let limit: Int
+    /// When the request head arrived: the request time is judged against it.
+    let started: Int64
     private var body: [UInt8] = []
 
     init(server: RelayServer, head: HTTPRequestHead, party: PartyCode, limit: Int) {
         self.server = server; self.head = head; self.party = party; self.limit = limit
+        started = server.now()
     }
 
     func write(_ chunk: UnsafeRawBufferPointer) throws {
@@ -82,7 +85,7 @@ final class ContactsUploadSink: HTTPBodySink {
         body.append(contentsOf: chunk)
     }
 
-    func finish() throws -> HTTPResponse { try server.finishContactsUpload(head, party: party, body: body) }
+    func finish() throws -> HTTPResponse { try server.finishContactsUpload(head, party: party, body: body, started: started) }
 
     func abort() { body = [] }
 }

@@ -28,9 +28,10 @@ extension RelayServer {
     func finishEnvelopeUpload(_ upload: EnvelopeUploadSink) throws -> HTTPResponse {
         let head = upload.head
         let directory = try currentDirectory()
+        // The request time is judged against when its head arrived, so a long upload is not stale.
         guard let caller = try verifier.authenticate(route: .submitEnvelope, method: head.method, target: head.target,
                                                      headers: head.headers, bodySHA256: upload.bodySHA256,
-                                                     directory: directory, now: now()) else {
+                                                     directory: directory, now: upload.started) else {
             throw HTTPError.unauthenticated(.missing)
         }
         if let failure = upload.failure { throw failure }
@@ -183,6 +184,8 @@ final class EnvelopeUploadSink: HTTPBodySink {
 
     let server: RelayServer
     let head: HTTPRequestHead
+    /// When the request head arrived (the relay's clock).
+    let started: Int64
     private let bodyHash = SHA256Hasher()
     private let sealedHash = SHA256Hasher()
     private(set) var signatureBytes: [UInt8] = []
@@ -199,6 +202,7 @@ final class EnvelopeUploadSink: HTTPBodySink {
     init(server: RelayServer, head: HTTPRequestHead) {
         self.server = server
         self.head = head
+        started = server.now()
     }
 
     func write(_ chunk: UnsafeRawBufferPointer) throws {

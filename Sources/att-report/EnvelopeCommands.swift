@@ -60,7 +60,8 @@ struct Seal: Command {
         }
         let sealedPath = args.value("-o") ?? file + ".att"
         let sealed = try sealFile(args, file: file, party: party, type: type, year: year, level: level, selected: selected,
-                                  supersedes: args.value("--supersedes"), sealedPath: sealedPath)
+                                  includeSecretariat: args.has("--include-secretariat"), supersedes: args.value("--supersedes"),
+                                  sealedPath: sealedPath)
         FileHandle.standardOutput.write(Data("Sealed \(sealed.manifest.id): \(sealedPath) and \(sealedPath).minisig\n".utf8))
     }
 
@@ -68,7 +69,7 @@ struct Seal: Command {
     /// standard error who will be able to read it before anything is sealed. `level` nil is
     /// the party's preference for `type`, else the default. Shared with `report seal`.
     static func sealFile(_ args: ParsedArguments, file: String, party: PartyCode, type: ReportType, year: Int,
-                         level: DisclosureLevel?, selected: [PartyCode], supersedes: String?,
+                         level: DisclosureLevel?, selected: [PartyCode], includeSecretariat: Bool, supersedes: String?,
                          sealedPath: String) throws -> Envelope.Sealed {
         let fileName = (file as NSString).lastPathComponent
         guard Manifest.isValidFileName(fileName) else {
@@ -86,9 +87,8 @@ struct Seal: Command {
         let time = DirectoryOptions.now()
         let preferred = directory.parties[party]?.preferences[type]
         let chosen = level ?? Disclosure.defaultLevel(directory: directory, sender: party, type: type)
-        let recipients = try Disclosure.resolve(directory: directory, sender: party, level: chosen, selected: chosen == .selected ? selected : [],
-                                                includeSecretariat: args.has("--include-secretariat") && (chosen == .statesParties || chosen == .selected),
-                                                at: time)
+        let recipients = try Disclosure.resolve(directory: directory, sender: party, level: chosen, selected: selected,
+                                                includeSecretariat: includeSecretariat, at: time)
         let signer = try DirectoryOptions.signer(args, party: party)
         // Say who will be able to read it, before anything is sealed.
         CLI.note("Disclosure \(chosen.rawValue)" + (level != nil ? "" : preferred != nil ? " (\(party)'s preference for \(type.rawValue) reports)" : " (the default)")

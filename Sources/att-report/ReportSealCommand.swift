@@ -52,8 +52,8 @@ struct ReportSeal: Command {
                                               expectedParty: party)
         let read = ReportValidation.read(bytes, context: context)
         guard let report = read.report else {
-            for issue in read.issues.prefix(20) { CLI.note("\(file): \(issue)") }
-            throw Failure("\(file) has \(read.issues.count) problem\(read.issues.count == 1 ? "" : "s"); nothing was sealed (see att-report report validate)")
+            let first = read.issues.first.map { " (first: \($0))" } ?? ""
+            throw Failure("\(file) has \(read.issues.count) problem\(read.issues.count == 1 ? "" : "s")\(first); nothing was sealed (att-report report validate lists them)")
         }
 
         // The parts, grouped by level: (file stem part, level, document, supersedes).
@@ -79,9 +79,9 @@ struct ReportSeal: Command {
                 }
             }
         }
-        if args.value("--to") != nil, !parts.contains(where: { $0.level == .selected }) {
-            throw UsageError("--to is for the selected level")
-        }
+        let levels = parts.map { $0.level ?? Disclosure.defaultLevel(directory: directory, sender: party, type: report.reportType) }
+        if args.value("--to") != nil, !levels.contains(.selected) { throw UsageError("--to is for the selected level") }
+        if levels.contains(.selected), selected.isEmpty { throw UsageError("the selected level needs --to") }
 
         // Each part goes through `att-report seal`'s own path, from a private temporary file.
         let outDir = args.value("-o") ?? "."
@@ -101,8 +101,12 @@ struct ReportSeal: Command {
             try AtomicFileSink.write(p.json, to: partFile, mode: 0o600)
             let target = outDir + "/" + p.name + ".json.att"
             do {
+                // --to and --include-secretariat go to the parts whose level takes them.
+                let chosen = p.level ?? Disclosure.defaultLevel(directory: directory, sender: party, type: report.reportType)
                 let sealed = try Seal.sealFile(args, file: partFile, party: party, type: report.reportType, year: reportYear(report),
-                                               level: p.level, selected: selected, supersedes: p.supersedes, sealedPath: target)
+                                               level: chosen, selected: chosen == .selected ? selected : [],
+                                               includeSecretariat: args.has("--include-secretariat") && (chosen == .statesParties || chosen == .selected),
+                                               supersedes: p.supersedes, sealedPath: target)
                 done.append(target)
                 lines.append("Sealed \(sealed.manifest.id) (\(p.name), \(sealed.manifest.level.rawValue)): \(target) and \(target).minisig")
             } catch {
