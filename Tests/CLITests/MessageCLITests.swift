@@ -17,6 +17,7 @@ struct MessageCLITests {
                                                             "-o", w.dir.path("msg.att"), w.dir.path("Briefing note (draft).pdf")]))
         let json = try #require(try w.json(sent) as? [String: Any])
         let id = try #require(json["id"] as? String)
+        #expect(sent.stderrText.contains("pinned on first use (key id \(w.relay.submissionsKey.keyIDHex)"), "\(sent)")
         #expect(json["to"] as? [String] == ["ARG", "FRA", "NGA"], "the sender can read its own")
         #expect(w.dir.exists("msg.att.tlog-proof"), "the receipt is kept next to it")
 
@@ -107,6 +108,18 @@ struct MessageCLITests {
         expectCLIError(unknown, status: 1)
         #expect(unknown.stderrText.contains("DEU"), "\(unknown)")
         #expect(!w.dir.exists("deu.att"))
+
+        // The relay's submissions key is pinned on first use, as submit pins it; another key later is refused before sealing.
+        try await attOK(w.net(["send"], "FRA", ["--to", "NGA", "--subject", "s", "-o", w.dir.path("first.att"), w.dir.path("note.txt")]))
+        let relays = w.home.appendingPathComponent("relays")
+        let folder = try #require(try FileManager.default.contentsOfDirectory(atPath: relays.path).first)
+        let pin = relays.appendingPathComponent(folder).appendingPathComponent("submissions.vkey")
+        #expect(try String(contentsOf: pin, encoding: .utf8) == w.relay.submissionsKey.encoded + "\n")
+        try Data((w.relay.directoryKey.encoded + "\n").utf8).write(to: pin)
+        let changed = try await att(w.net(["send"], "FRA", ["--to", "NGA", "--subject", "s", "-o", w.dir.path("second.att"), w.dir.path("note.txt")]))
+        expectCLIError(changed, status: 1)
+        #expect(changed.stderrText.contains("not the pinned"), "\(changed)")
+        #expect(!w.dir.exists("second.att"))
 
         // A message sealed by hand whose header names a path outside the folder.
         for name in ["../escape.txt", "sub/escape.txt", ".."] {
