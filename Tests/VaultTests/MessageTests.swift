@@ -80,6 +80,34 @@ struct MessageTests {
         }
     }
 
+    @Test("damaged headers (flipped, dropped, inserted bytes) are refused or read back to themselves")
+    func damaged() throws {
+        var rng = SystemRandomNumberGenerator()
+        let header = try MessageHeader(subject: "Sujet: réunion", fileName: "note é.pdf").encoded
+        let details = try AssistanceDetailsPayload(assistanceID: "NGA-1", envelope: "00041061050R3GG28A1C60T3GF",
+                                                   details: AssistanceDetails(title: "t", text: "text\n")).encoded
+        var accepted = 0
+        for round in 0..<3000 {
+            var b = round % 2 == 0 ? header + [0x41] : details
+            let i = Int.random(in: 0..<b.count, using: &rng)
+            switch Int.random(in: 0..<3, using: &rng) {
+            case 0: b[i] ^= UInt8.random(in: 1...255, using: &rng)
+            case 1: b.remove(at: i)
+            default: b.insert(UInt8.random(in: 0...255, using: &rng), at: i)
+            }
+            if round % 2 == 0 {
+                guard let (h, rest) = try? MessageHeader.parse(payload: b) else { continue }
+                accepted += 1
+                #expect(h.encoded + Array(rest) == b, "accepted bytes must be the canonical header and its body")
+            } else {
+                guard let d = try? AssistanceDetailsPayload(parsing: b) else { continue }
+                accepted += 1
+                #expect(d.encoded == b)
+            }
+        }
+        #expect(accepted < 3000)
+    }
+
     @Test("assistance details: round trip, linkage names, refusals")
     func details() throws {
         let d = try AssistanceDetailsPayload(assistanceID: "NGA-2026-1", envelope: "00041061050R3GG28A1C60T3GF",
