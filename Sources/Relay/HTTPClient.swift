@@ -5,6 +5,8 @@ import Crypto
 public enum HTTPClientError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The URL is not an http:// or https:// URL.
     case badURL(String)
+    /// Plain http:// to a host that is not a loopback address (set ATT_REPORT_ALLOW_HTTP=1 to allow).
+    case plainHTTP(String)
     /// libcurl could not complete the transfer: its error text (connection refused, timeout…).
     case transport(url: String, message: String)
     /// The server answered with a status other than 2xx: the status and the first line of
@@ -18,6 +20,8 @@ public enum HTTPClientError: Error, Equatable, Sendable, CustomStringConvertible
     public var description: String {
         switch self {
         case let .badURL(u): return "\"\(HTTPClient.printable(u, limit: 200))\" is not an http:// or https:// URL"
+        case let .plainHTTP(u):
+            return "\"\(HTTPClient.printable(u, limit: 200))\" is plain HTTP to another machine: use https:// (or set ATT_REPORT_ALLOW_HTTP=1 behind a trusted tunnel)"
         case let .transport(u, m): return "cannot reach \(HTTPClient.printable(u, limit: 200)): \(m)"
         case let .status(c, m): return "the relay answered \(c)" + (m.isEmpty ? "" : ": \(m)")
         case let .tooLarge(l): return "the response is larger than \(l) bytes"
@@ -46,6 +50,8 @@ public final class HTTPClient {
     public var timeout: Int = 0
     /// A transfer slower than 1 byte/s for this many seconds is abandoned.
     public var stallTimeout: Int = 60
+    /// A PEM file of the certificate authorities to trust for https:// (default: the system's).
+    public var caFile: String?
     /// The first bytes of an error response body that are read (the relay's is one line).
     public static let errorBodyLimit = 4096
 
@@ -68,6 +74,20 @@ public final class HTTPClient {
         curl_easy_cleanup(handle)
         if let headerList { curl_slist_free_all(headerList) }
         errorBuffer.deallocate()
+    }
+
+    /// Whether `url` is plain http:// to a host other than a loopback address.
+    public static func isPlainHTTPOffLoopback(_ url: String) -> Bool {
+        let lower = url.lowercased()
+        guard lower.hasPrefix("http://") else { return false }
+        let authority = lower.dropFirst("http://".count).prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        let host: Substring
+        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
+            host = authority[authority.index(after: authority.startIndex)..<close]
+        } else {
+            host = authority.prefix { $0 != ":" }
+        }
+        return !(host == "localhost" || host == "::1" || host.hasPrefix("127."))
     }
 
     /// http:// or https:// followed by something.
@@ -192,6 +212,7 @@ public final class HTTPClient {
         // Requests are signed over the target as written: no normalisation of the path.
         try check(att_curl_set_long(handle, CURLOPT_PATH_AS_IS, 1), "PATH_AS_IS")
         try check(att_curl_set_long(handle, CURLOPT_FOLLOWLOCATION, 0), "FOLLOWLOCATION")
+        if let caFile { try check(att_curl_set_string(handle, CURLOPT_CAINFO, caFile), "the CA file") }
         try check(att_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT, connectTimeout), "the connect timeout")
         try check(att_curl_set_long(handle, CURLOPT_TIMEOUT, timeout), "the timeout")
         if stallTimeout > 0 {

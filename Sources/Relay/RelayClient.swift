@@ -20,16 +20,24 @@ public final class RelayClient {
     /// Longest outer signature file (§7.3).
     public static let maxSignatureSize = 16_384
 
-    public init(url: String, party: PartyCode?, key: MinisignSecretKey?) throws(HTTPClientError) {
+    /// Plain http:// is refused unless to a loopback address or `allowPlainHTTP` (for a
+    /// relay behind something else that protects the connection). By default both come from
+    /// the environment: `ATT_REPORT_CA_FILE` (a PEM file of CAs to trust for https://) and
+    /// `ATT_REPORT_ALLOW_HTTP=1`.
+    public init(url: String, party: PartyCode?, key: MinisignSecretKey?,
+                caFile: String? = getenv("ATT_REPORT_CA_FILE").map { String(cString: $0) },
+                allowPlainHTTP: Bool = getenv("ATT_REPORT_ALLOW_HTTP").map { String(cString: $0) == "1" } ?? false) throws(HTTPClientError) {
         var u = url
         while u.hasSuffix("/") { u.removeLast() }
         guard HTTPClient.isHTTPURL(u) else { throw .badURL(url) }
+        guard allowPlainHTTP || !HTTPClient.isPlainHTTPOffLoopback(u) else { throw .plainHTTP(url) }
         guard let hostStart = u.range(of: "://")?.upperBound, !u[hostStart...].contains("/"),
               !u[hostStart...].contains("?"), !u[hostStart...].contains("#") else {
             throw .badURL(url)
         }
         baseURL = u; self.party = party; self.key = key
         http = try HTTPClient()
+        http.caFile = caFile
     }
 
     /// The submissions log's verifier key, as the relay serves it (trust on first use: the

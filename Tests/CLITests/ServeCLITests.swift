@@ -59,5 +59,35 @@ struct ServeCLITests {
         #expect(unverified.status != 0, "a certificate no CA vouches for is refused by default")
         let plain = try await ProcessRunner.run(curl, ["-sS", url.replacingOccurrences(of: "https://", with: "http://") + "/healthz"], timeout: 30)
         #expect(plain.stdoutText != "ok\n")
+
+        // The CLI over HTTPS, trusting that certificate through ATT_REPORT_CA_FILE: submit and audit.
+        let root = Vectors.packageRoot.appendingPathComponent("keys-example")
+        try FileManager.default.copyItem(at: root.appendingPathComponent("home"), to: dir.file("home"))
+        try await attOK(["seal", "--home", dir.path("home"), "--directory", root.appendingPathComponent("directory").path, "--party", "FRA",
+                         "--type", "annual", "--year", "2025", "--level", "public", "-o", dir.path("r.att"),
+                         root.appendingPathComponent("annual-report-FRA-2025.csv").path])
+        let att = try Tools.attReport()
+        let env = ["ATT_REPORT_CA_FILE": dir.path("cert.pem")]
+        let submitted = try await ProcessRunner.run(att, ["submit", "--relay", url, "--party", "FRA", "--home", dir.path("home"), dir.path("r.att")],
+                                                    environment: env, timeout: 60)
+        #expect(submitted.status == 0, "\(submitted)")
+        #expect(dir.exists("r.att.tlog-proof"))
+        let audited = try await ProcessRunner.run(att, ["audit", "--relay", url, "--state", dir.path("state"), "--receipts", dir.url.path],
+                                                  environment: env, timeout: 60)
+        #expect(audited.status == 0 && audited.stdoutText.contains("Verdict: OK"), "\(audited)")
+        // Without the CA the certificate is refused: one line, exit 1.
+        let untrusted = try await ProcessRunner.run(att, ["audit", "--relay", url, "--state", dir.path("state2")], environment: [:], timeout: 60)
+        #expect(untrusted.status == 1 && untrusted.stderrLines.count == 1, "\(untrusted)")
+    }
+
+    @Test("plain http:// to another machine is refused before anything is sent, unless ATT_REPORT_ALLOW_HTTP=1")
+    func plainHTTP() async throws {
+        let dir = try TempDirectory("plain-http")
+        let r = try await att(["audit", "--relay", "http://192.0.2.1:8080", "--state", dir.path("s")])
+        expectCLIError(r, status: 1)
+        #expect(r.stderrText.contains("plain HTTP to another machine"))
+        let allowed = try await ProcessRunner.run(try Tools.attReport(), ["audit", "--relay", "http://192.0.2.1:9", "--state", dir.path("s")],
+                                                  environment: ["ATT_REPORT_ALLOW_HTTP": "1"], timeout: 60)
+        #expect(allowed.status == 1 && !allowed.stderrText.contains("plain HTTP"), "it is tried (and fails to connect): \(allowed)")
     }
 }
