@@ -167,27 +167,7 @@ public final class RelayClient {
     }
 
     /// Every envelope the caller may see, in log order (pages of `pageSize` lines).
-    public func list(pageSize: Int = 1000) throws -> [Listing] {
-        var out: [Listing] = []
-        var since: UInt64 = 0
-        while true {
-            let target = "/v1/envelopes?since=\(since)&limit=\(pageSize)"
-            let body = try http.get(baseURL + target,
-                                    headers: try authorization(method: "GET", target: target, bodySHA256: RequestAuth.emptyBodySHA256),
-                                    limit: 64 << 20).body
-            var count = 0
-            for line in body.split(separator: 0x0A) {
-                count += 1
-                let text = String(decoding: line, as: UTF8.self)
-                guard let space = text.firstIndex(of: " "), let index = UInt64(text[..<space]) else {
-                    throw HTTPClientError.io("the relay's envelope list has a malformed line")
-                }
-                out.append(Listing(index: index, trustedComment: String(text[text.index(after: space)...])))
-                since = index + 1
-            }
-            if count < pageSize { return out }
-        }
-    }
+    public func list(pageSize: Int) throws -> [Listing] { try list(type: nil, level: nil, from: nil, pageSize: pageSize) }
 }
 
 /// `prefix`, then everything `rest` reads.

@@ -81,8 +81,9 @@ struct Seal: Command {
         guard let size = (try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? UInt64 else {
             throw Failure("cannot read the size of \(file)")
         }
-        let sealedFile = try AtomicFileSink(path: sealedPath, overwrite: false)
-        let signatureFile = try AtomicFileSink(path: sealedPath + ".minisig", overwrite: false)
+        guard !FileManager.default.fileExists(atPath: sealedPath), !FileManager.default.fileExists(atPath: sealedPath + ".minisig") else {
+            throw Failure("\(sealedPath) or its .minisig already exists (never overwritten)")
+        }
         let directory = try DirectoryOptions.local(args).state()
         let time = DirectoryOptions.now()
         let preferred = directory.parties[party]?.preferences[type]
@@ -95,13 +96,9 @@ struct Seal: Command {
                  + (recipients.isEmpty ? ": signed, not encrypted; anyone can read it" : ", readable by:"))
         for r in recipients { CLI.note("  \(r.party)  key \(r.keyID)  \(r.recipient.encoded)") }
 
-        let sealed = try Envelope.seal(report: source, reportSize: size, fileName: fileName, sender: party,
-                                       signingKey: signer.key, type: type, year: year, level: chosen, recipients: recipients,
-                                       supersedes: supersedes, time: time, directory: directory, to: sealedFile)
-        try signatureFile.write(sealed.outerSignature.encodeFile())
-        try sealedFile.commit()
-        do { try signatureFile.commit() } catch { unlink(sealedPath); throw error }
-        return sealed
+        return try EnvelopeFlow.sealToFiles(report: source, size: size, fileName: fileName, party: party, signingKey: signer.key,
+                                            type: type, year: year, level: chosen, recipients: recipients, supersedes: supersedes,
+                                            time: time, directory: directory, sealedPath: sealedPath)
     }
 }
 
@@ -120,13 +117,7 @@ struct Open: Command {
         let party = try KeystoreOptions.partyOrOnly(args)
         let signature = try EnvelopeOptions.signature(args, sealed: sealedPath)
         let directory = try DirectoryOptions.local(args).state()
-        let store = KeystoreOptions.keystore(args)
-        var identities: [ReaderIdentity] = []
-        for label in store.labels(party: party) {
-            let id = try store.identity(party: party, label: label) { try Passphrase.read(args, prompt: "Passphrase for \(party)/\(label): ") }
-            let (pub, _) = try store.publicKey(party: party, label: label)
-            identities.append(ReaderIdentity(party: party, keyID: pub.keyIDString, identity: id))
-        }
+        let identities = try EnvelopeFlow.identities(args, party: party)
         var outputPath = args.value("-o")
         let opened = try Envelope.open(sealed: try FileSource(path: sealedPath), signature: signature, directory: directory,
                                        identities: identities, output: { manifest in

@@ -32,20 +32,45 @@ enum EnvelopeFlow {
                      supersedes: String? = nil, year: Int? = nil, time: UTCTime, directory: DirectoryState, sealedPath: String) throws -> Envelope.Sealed {
         let recipients = try Disclosure.resolve(directory: directory, sender: party, level: level, selected: selected,
                                                 includeSecretariat: includeSecretariat, at: time)
+        let sealed = try sealToFiles(report: payload, size: size, fileName: fileName, party: party, signingKey: signer.key,
+                                     type: type, year: year ?? CivilDate(time).year, level: level, recipients: recipients,
+                                     supersedes: supersedes, time: time, directory: directory, sealedPath: sealedPath)
+        CLI.note("Sealed \(type.rawValue) \(sealed.manifest.id) at \(level.rawValue)"
+                 + (recipients.isEmpty ? ": signed, not encrypted; anyone can read it" : ", readable by " + sealed.manifest.to.map(\.rawValue).joined(separator: ",")))
+        return sealed
+    }
+
+    /// `Envelope.seal` to `sealedPath` and `sealedPath.minisig` (neither may exist): both are
+    /// written to temporary files and renamed into place only when both are complete.
+    static func sealToFiles(report: ByteSource, size: UInt64, fileName: String, party: PartyCode, signingKey: MinisignSecretKey,
+                            type: ReportType, year: Int, level: DisclosureLevel, recipients: [ResolvedRecipient],
+                            supersedes: String?, time: UTCTime, directory: DirectoryState, sealedPath: String) throws -> Envelope.Sealed {
         let sealedFile = try AtomicFileSink(path: sealedPath, overwrite: false)
         let signatureFile = try AtomicFileSink(path: sealedPath + ".minisig", overwrite: false)
         let sealed: Envelope.Sealed
         do {
-            sealed = try Envelope.seal(report: payload, reportSize: size, fileName: fileName, sender: party, signingKey: signer.key,
-                                       type: type, year: year ?? CivilDate(time).year, level: level, recipients: recipients,
+            sealed = try Envelope.seal(report: report, reportSize: size, fileName: fileName, sender: party, signingKey: signingKey,
+                                       type: type, year: year, level: level, recipients: recipients,
                                        supersedes: supersedes, time: time, directory: directory, to: sealedFile)
             try signatureFile.write(sealed.outerSignature.encodeFile())
         } catch { sealedFile.abort(); signatureFile.abort(); throw error }
         try sealedFile.commit()
         do { try signatureFile.commit() } catch { unlink(sealedPath); throw error }
-        CLI.note("Sealed \(type.rawValue) \(sealed.manifest.id) at \(level.rawValue)"
-                 + (recipients.isEmpty ? ": signed, not encrypted; anyone can read it" : ", readable by " + sealed.manifest.to.map(\.rawValue).joined(separator: ",")))
         return sealed
+    }
+
+    /// A receipt from the relay, checked against its submissions key for the envelope whose
+    /// outer signature file is `signature`, and saved as `SEALED.tlog-proof`.
+    static func keepReceipt(_ receipt: [UInt8], signature: [UInt8], logKey: NoteVerifierKey, id: String,
+                            sealedPath: String) throws -> (proofPath: String, proof: TlogProof, checkpoint: SignedCheckpoint) {
+        let proof: TlogProof, checkpoint: SignedCheckpoint
+        do {
+            proof = try TlogProof(parsing: receipt)
+            checkpoint = try proof.verify(leafHash: Merkle.leafHash(SHA256.hash(signature)), origin: logKey.name, logKey: logKey)
+        } catch { throw Failure("the relay's receipt for \(id) does not verify: \(error)") }
+        let proofPath = sealedPath + ".tlog-proof"
+        try AtomicFileSink.write(receipt, to: proofPath)
+        return (proofPath, proof, checkpoint)
     }
 
     /// Uploads an envelope and checks the receipt against the relay's submissions key
@@ -59,14 +84,8 @@ enum EnvelopeFlow {
         } catch let e as HTTPClientError {
             throw Failure("\(id) is sealed in \(sealedPath) but its upload was refused or failed: \(e.description) (retry with att-report submit)")
         }
-        let proof: TlogProof, checkpoint: SignedCheckpoint
-        do {
-            proof = try TlogProof(parsing: receipt)
-            checkpoint = try proof.verify(leafHash: Merkle.leafHash(SHA256.hash(signature)), origin: logKey.name, logKey: logKey)
-        } catch { throw Failure("the relay's receipt for \(id) does not verify: \(error)") }
-        let proofPath = sealedPath + ".tlog-proof"
-        try AtomicFileSink.write(receipt, to: proofPath)
-        return (proofPath, proof.index, checkpoint.checkpoint.size)
+        let kept = try keepReceipt(receipt, signature: signature, logKey: logKey, id: id, sealedPath: sealedPath)
+        return (kept.proofPath, kept.proof.index, kept.checkpoint.checkpoint.size)
     }
 
     /// Every identity of `party` in the keystore, for opening.

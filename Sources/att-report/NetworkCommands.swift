@@ -85,14 +85,8 @@ struct Submit: Command {
             receipt = try client.submit(sealedPath: sealedPath, signature: signatureBytes, progress: progress)
         } catch let e as HTTPClientError { throw Failure("upload of \(manifest.id) refused or failed: \(e.description)") }
 
-        let proof: TlogProof
-        let checkpoint: SignedCheckpoint
-        do {
-            proof = try TlogProof(parsing: receipt)
-            checkpoint = try proof.verify(leafHash: Merkle.leafHash(SHA256.hash(signatureBytes)), origin: logKey.name, logKey: logKey)
-        } catch { throw Failure("the relay's receipt for \(manifest.id) does not verify: \(error)") }
-        let proofPath = sealedPath + ".tlog-proof"
-        try AtomicFileSink.write(receipt, to: proofPath)
+        let (proofPath, proof, checkpoint) = try EnvelopeFlow.keepReceipt(receipt, signature: signatureBytes, logKey: logKey,
+                                                                          id: manifest.id, sealedPath: sealedPath)
         // Said only on success, so a failure stays one line.
         CLI.note(firstUse ? "Relay submissions key \(logKey.encoded) pinned on first use (key id \(logKey.keyIDHex): compare it out of band)"
                           : "Relay submissions key \(logKey.keyIDHex) is the pinned one")
