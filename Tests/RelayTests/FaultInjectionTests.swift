@@ -354,13 +354,14 @@ struct FaultInjectionTests {
             #expect(r.status == 401, "GET signed \(skew) s off: \(r.status)")
             #expect(text(r) == HTTPError.unauthenticated(.staleTime).publicMessage + "\n", "\(text(r))")
         }
-        // Uploads are authenticated after the body, at the relay's clock then.
+        // Uploads are authenticated after the body, against the relay's clock when the head arrived.
         for (i, (skew, status)) in [(-window, 201), (window, 201), (-window - 1, 401), (window + 1, 401)].enumerated() {
             let e = try sender.seal(i)
             let r = try respond(try signed("POST", "/v1/envelopes", body: e.body, time: now + skew), body: e.body)
             #expect(r.status == status, "upload signed \(skew) s off: \(r.status) \(text(r))")
         }
-        // The clock moves while an upload streams in: the time is checked when the body is complete.
+        // The clock moves while an upload streams in: the request time is judged against when
+        // its head arrived (FORMATS §7.2.3), so a long upload is not stale at its end...
         let late = try sender.seal(10)
         let head = try signed("POST", "/v1/envelopes", body: late.body, time: now)
         guard case .readBody(_, let open) = try server.handle(head) else {
@@ -369,8 +370,18 @@ struct FaultInjectionTests {
         }
         let sink = try open()
         try late.body.withUnsafeBytes { try sink.write($0) }
-        clock.set(now + window + 1)
-        #expect(throws: HTTPError.unauthenticated(.staleTime)) { _ = try sink.finish() }
+        clock.set(now + 10 * window)
+        #expect(try sink.finish().status == 201)
+        // ...while one whose head arrives too late is refused.
+        let stale = try sender.seal(11)
+        let staleHead = try signed("POST", "/v1/envelopes", body: stale.body, time: now)
+        guard case .readBody(_, let openStale) = try server.handle(staleHead) else {
+            Issue.record("an upload did not ask for its body")
+            return
+        }
+        let staleSink = try openStale()
+        try stale.body.withUnsafeBytes { try staleSink.write($0) }
+        #expect(throws: HTTPError.unauthenticated(.staleTime)) { _ = try staleSink.finish() }
         // A request signed before the relay started is stale, even within the window.
         clock.set(started + 10)
         let before = try respond(try signed("GET", "/v1/envelopes", time: started - 1))
