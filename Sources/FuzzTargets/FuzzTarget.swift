@@ -47,6 +47,14 @@ public struct FuzzTarget: Sendable {
                    run: RelayTargets.requestAuth),
         FuzzTarget(name: "router", maxLength: 4096, summary: "Router.route(method:target:)",
                    run: RelayTargets.router),
+        FuzzTarget(name: "report-csv", maxLength: 65_536, summary: "structured report, CSV (ReportValidation.read)",
+                   run: WorkflowTargets.reportCSV),
+        FuzzTarget(name: "report-json", maxLength: 65_536, summary: "structured report, JSON (ReportValidation.read)",
+                   run: WorkflowTargets.reportJSON),
+        FuzzTarget(name: "message", maxLength: 8192, summary: "message payload header (MessageHeader.parse)",
+                   run: WorkflowTargets.message),
+        FuzzTarget(name: "assistance", maxLength: 16_384, summary: "assistance metadata (canonical JSON) and sealed details",
+                   run: WorkflowTargets.assistance),
     ]
 
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }

@@ -29,33 +29,7 @@ enum AssistanceFlow {
 
     /// Reads a metadata document strictly: it must be the canonical JSON of the metadata it holds.
     static func parseMetadata(_ bytes: [UInt8]) throws -> AssistanceMetadata {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
-            throw Failure("not a JSON object")
-        }
-        func string(_ key: String) throws -> String {
-            guard let s = object[key] as? String else { throw Failure("\(key) is not a string") }
-            return s
-        }
-        func strings(_ key: String) throws -> [String]? {
-            if object[key] is NSNull { return nil }
-            guard let a = object[key] as? [String] else { throw Failure("\(key) is not a list of strings") }
-            return a
-        }
-        guard let direction = AssistanceDirection(rawValue: try string("direction")) else { throw Failure("unknown direction") }
-        guard let kinds = try strings("kinds") else { throw Failure("kinds is null") }
-        guard let provisions = try strings("provisions") else { throw Failure("provisions is null") }
-        let expires: CivilDate? = object["expires"] is NSNull ? nil : try CivilDate(parsing: try string("expires"))
-        guard let withdrawn = object["withdrawn"] as? Bool else { throw Failure("withdrawn is not a boolean") }
-        let metadata = try AssistanceMetadata(
-            id: try string("id"), direction: direction, party: try PartyCode(try string("party")),
-            kinds: try kinds.map { k in
-                guard let kind = AssistanceKind(rawValue: k) else { throw Failure("unknown kind \"\(k.prefix(40))\"") }
-                return kind
-            },
-            provisions: try provisions.map(TreatyProvision.init(parsing:)), posted: try CivilDate(parsing: try string("posted")),
-            expires: expires, withdrawn: withdrawn, openTo: try strings("open_to")?.map(PartyCode.init))
-        guard metadata.canonicalJSON == bytes else { throw Failure("not in canonical form (docs/FORMATS.md §8.7)") }
-        return metadata
+        do { return try AssistanceMetadata(canonicalJSON: bytes) } catch { throw Failure("\(error)") }
     }
 
     /// Every request and offer on the relay, each public envelope verified in full against
