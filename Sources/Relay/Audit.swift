@@ -13,6 +13,8 @@ public protocol AuditSource {
     func envelopeSignature(id: String) throws -> [UInt8]
     /// Fetches the sealed file and checks its outer signature (§6.4 steps 1–3).
     func verifyEnvelope(id: String, signature: MinisignSignature, directory: KeyDirectory) throws -> Envelope.Verified
+    /// The party the requests are signed as, if any (what it may read, §7.4).
+    var party: PartyCode? { get }
 }
 
 /// One violation found by an audit, with the evidence a third party can check.
@@ -38,6 +40,9 @@ public struct AuditFinding: Equatable, Sendable, CustomStringConvertible {
         case outerSignatureInvalid = "outer-signature-invalid"
         /// A receipt the client holds that does not verify.
         case receiptInvalid = "receipt-invalid"
+        /// An envelope the caller holds a receipt for, and may read, that the relay does not
+        /// list or serve to it (or serves with another signature file).
+        case withheld
         /// The relay could not be read.
         case unreachable
     }
@@ -123,7 +128,7 @@ public struct Audit {
         // Receipts of a log that could not be read are not checked (its finding says why).
         let unread = Set([(LogName.directory, directory), (.submissions, submissions)].filter { $0.1 == nil }
             .compactMap { (try? source.logKey($0.0))?.name })
-        checkReceipts(logs: [directory, submissions].compactMap { $0 }, skipping: unread, into: &result)
+        checkReceipts(logs: [directory, submissions].compactMap { $0 }, skipping: unread, listing: listing, into: &result)
         return result
     }
 
@@ -237,7 +242,7 @@ public struct Audit {
     /// Each held receipt (of either log, by its checkpoint's origin) must verify with that log's
     /// key, and its tree must be a prefix of the log as read now: computed from the entries, so
     /// no proof from the relay is needed.
-    func checkReceipts(logs: [ReadLog], skipping unread: Set<String>, into result: inout Result) {
+    func checkReceipts(logs: [ReadLog], skipping unread: Set<String>, listing: [RelayClient.Listing], into result: inout Result) {
         for r in receipts {
             func finding(_ kind: AuditFinding.Kind, _ detail: String, _ evidence: [String] = []) {
                 result.findings.append(AuditFinding(kind: kind, subject: "receipt \(r.name)", detail: detail, evidence: evidence))
@@ -276,6 +281,19 @@ public struct Audit {
             guard prefix == cp.rootHash, log.entries[Int(proof.index)] == leaf else {
                 finding(.fork, "the log's first \(cp.size) entries are not the receipt's tree", [Self.text(proof.checkpointNote)] + current)
                 continue
+            }
+            // A receipted envelope the caller may read must be listed and served to it.
+            if let sig = r.signatureFile, log.key.name.hasSuffix("/submissions"),
+               let m = (try? MinisignSignature(parsing: sig)).flatMap({ try? Envelope.inspect(signature: $0).manifest }),
+               m.level == .public || source.party.map({ $0 == m.from || m.to.contains($0) }) == true {
+                let listed = listing.contains { $0.index == proof.index }
+                let served = try? source.envelopeSignature(id: m.id)
+                guard listed, served == sig else {
+                    finding(.withheld, "envelope \(m.id) (log index \(proof.index)) is in the log but the relay "
+                            + (served == nil ? "does not serve it" : served != sig ? "serves another signature file for it" : "does not list it")
+                            + " to \(source.party?.rawValue ?? "the public")", [String(decoding: sig, as: UTF8.self)])
+                    continue
+                }
             }
             result.receiptsChecked += 1
         }

@@ -43,6 +43,7 @@ struct AuditTests {
         var listing: [RelayClient.Listing] = []
         var signatures: [String: [UInt8]] = [:]
         var sealed: [String: [UInt8]] = [:]
+        var party: PartyCode?
 
         init(logs: [LogName: FakeLog]) throws {
             self.logs = logs
@@ -60,7 +61,10 @@ struct AuditTests {
         }
         func entries(_ log: LogName, size: UInt64) throws -> [[UInt8]] { Array(servedEntries[log]!.prefix(Int(size))) }
         func list(pageSize: Int) throws -> [RelayClient.Listing] { listing }
-        func envelopeSignature(id: String) throws -> [UInt8] { signatures[id]! }
+        func envelopeSignature(id: String) throws -> [UInt8] {
+            guard let s = signatures[id] else { throw HTTPClientError.status(code: 404, message: "not found") }
+            return s
+        }
         func verifyEnvelope(id: String, signature: MinisignSignature, directory: KeyDirectory) throws -> Envelope.Verified {
             try Envelope.verify(sealed: MemorySource(sealed[id]!), signature: signature, directory: directory)
         }
@@ -178,6 +182,19 @@ struct AuditTests {
         let id = try #require(relay4.sealed.keys.sorted().first)
         relay4.sealed[id]![relay4.sealed[id]!.count / 2] ^= 1
         #expect(Self.kinds(Audit(source: relay4, pins: AuditPins(), receipts: []).run()) == [.outerSignatureInvalid])
+    }
+
+    @Test("a receipted envelope the caller may read that the relay does not list, or does not serve, is withheld")
+    func withheld() throws {
+        let (relay, receipts) = try Self.honest()
+        let hiddenID = try #require(relay.listing.last.flatMap { try? Manifest.parseOuterComment($0.trustedComment).manifest.id })
+        relay.listing.removeLast()
+        let unlisted = Audit(source: relay, pins: AuditPins(), receipts: receipts).run()
+        #expect(Self.kinds(unlisted) == [.withheld])
+        #expect(unlisted.findings[0].detail.contains("does not list it to the public"))
+        relay.signatures[hiddenID] = nil
+        let unserved = Audit(source: relay, pins: AuditPins(), receipts: receipts).run()
+        #expect(unserved.findings.first?.detail.contains("does not serve it") == true)
     }
 
     @Test("receipts: one signed by another key is invalid; one whose entry the log no longer has is a fork; one beyond the log a rollback")
