@@ -4,7 +4,7 @@ extension AssistanceMetadata {
     /// Reads a metadata document strictly (docs/FORMATS.md §8.7): it must be the canonical
     /// JSON of the metadata it holds, byte for byte.
     public init(canonicalJSON bytes: [UInt8]) throws {
-        func bad(_ why: String) -> VaultError { .invalid(what: "assistance metadata", value: why) }
+        func bad(_ why: String) -> AssistanceMetadataError { AssistanceMetadataError(reason: why) }
         guard bytes.count <= 65_536, let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
             throw bad("not a JSON object")
         }
@@ -32,4 +32,10 @@ extension AssistanceMetadata {
             expires: expires, withdrawn: withdrawn, openTo: try strings("open_to")?.map(PartyCode.init))
         guard canonicalJSON == bytes else { throw bad("not in canonical form (docs/FORMATS.md §8.7)") }
     }
+}
+
+/// Why a metadata document was refused: one phrase, e.g. "not in canonical form (…)".
+public struct AssistanceMetadataError: Error, Equatable, CustomStringConvertible {
+    public let reason: String
+    public var description: String { reason }
 }
