@@ -28,9 +28,10 @@ def run(cmd, **kw):
     return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
 
 
-def start_relay(att, data, directory):
+def start_relay(att, data, directory, threads):
     out = open(os.path.join(data + ".out"), "w")
-    p = subprocess.Popen([att, "serve", "--port", "0", "--data", data, "--directory", directory],
+    p = subprocess.Popen([att, "serve", "--port", "0", "--data", data, "--directory", directory] +
+                         (["--threads", str(threads)] if threads else []),
                          stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -118,6 +119,7 @@ def main():
     ap.add_argument("--seconds", type=int, default=8)
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--posts", type=int, default=40000)
+    ap.add_argument("--relay-threads", type=int, default=0, help="att-report serve --threads (default: its own)")
     args = ap.parse_args()
     threads = 2
     att = os.path.abspath(args.att_report)
@@ -130,7 +132,7 @@ def main():
         home = os.path.join(work, "home")
         shutil.copytree(os.path.join(example, "directory"), directory)
         shutil.copytree(os.path.join(example, "home"), home)
-        relay, url, name = start_relay(att, os.path.join(work, "data"), directory)
+        relay, url, name = start_relay(att, os.path.join(work, "data"), directory, args.relay_threads)
         procs.append(relay)
 
         # One public 64 KiB envelope, submitted with the CLI.

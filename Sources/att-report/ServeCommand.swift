@@ -13,7 +13,7 @@ struct Serve: Command {
     static let name = "serve"
     static let summary = "run the relay: the transparency logs over HTTP (until SIGINT/SIGTERM)"
     static let usage = "[--data DIR] [--host ADDR] [--port N] [--name NAME] [--directory DIR] [--threads N] [--tls-cert PEM --tls-key PEM] [--insecure]"
-    static let defaultThreads = 32
+    static let defaultThreads = 8
     static let defaultData = "relay-data"
     static let exampleDirectory = "keys-example/directory"
     static let options: [Option] = [
