@@ -103,6 +103,12 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
         try self.init(year: y, month: m, day: d)
     }
 
+    /// A day computed from a valid one (an anniversary, a due date), which may fall past
+    /// year 9999: never trapping, whatever a directory statement says.
+    init(computed year: Int, month: Int, day: Int) {
+        self.year = year; self.month = month; self.day = day
+    }
+
     /// The UTC calendar day of an instant.
     public init(_ t: UTCTime) {
         let days = t.seconds >= 0 ? t.seconds / 86_400 : (t.seconds - 86_399) / 86_400

@@ -16,19 +16,19 @@
 ///   year of entry into force may be made, but is not owed.
 public enum ReportingCalendar {
     /// The Treaty entered into force on 24 December 2014 (Article 22(1)).
-    public static let treatyEntryIntoForce = try! CivilDate(year: 2014, month: 12, day: 24)
+    public static let treatyEntryIntoForce = CivilDate(computed: 2014, month: 12, day: 24)
 
     public static func initialReportDue(entryIntoForce e: CivilDate) -> CivilDate {
         let anniversary: CivilDate
         if e.month == 2, e.day == 29, !CivilDate.isLeap(e.year + 1) {
-            anniversary = try! CivilDate(year: e.year + 1, month: 3, day: 1)
+            anniversary = CivilDate(computed: e.year + 1, month: 3, day: 1)
         } else {
-            anniversary = try! CivilDate(year: e.year + 1, month: e.month, day: e.day)
+            anniversary = CivilDate(computed: e.year + 1, month: e.month, day: e.day)
         }
         return anniversary.adding(days: -1)
     }
 
-    public static func annualReportDue(year: Int) -> CivilDate { try! CivilDate(year: year + 1, month: 5, day: 31) }
+    public static func annualReportDue(year: Int) -> CivilDate { CivilDate(computed: year + 1, month: 5, day: 31) }
 
     /// The first calendar year an annual report is owed for.
     public static func firstAnnualYear(entryIntoForce e: CivilDate) -> Int {
@@ -123,7 +123,7 @@ public struct ReportObligation: Equatable, Sendable, CustomStringConvertible {
 extension CivilDate {
     public init(daysSinceEpoch days: Int64) {
         let (y, m, d) = CivilDate.civilFromDays(days)
-        try! self.init(year: y, month: m, day: d)
+        self.init(computed: y, month: m, day: d)
     }
 
     public func adding(days: Int) -> CivilDate { CivilDate(daysSinceEpoch: daysSinceEpoch + Int64(days)) }

@@ -87,3 +87,14 @@ struct ReportingCalendarTests {
         #expect(d("2015-01-01").adding(days: -1) == (d("2014-12-31")))
     }
 }
+
+@Suite("reporting calendar, far dates")
+struct ReportingCalendarFarDatesTests {
+    @Test("an entry into force in 9999 (a directory statement may say so) computes due dates past 9999 without trapping")
+    func year9999() throws {
+        let e = try CivilDate(parsing: "9999-12-31")
+        let o = ReportingCalendar.obligations(entryIntoForce: e, today: try CivilDate(parsing: "9999-12-31"))
+        #expect(o.first?.due.year == 10000)
+        #expect(ReportingCalendar.annualReportDue(year: 9999).description == "10000-05-31")
+    }
+}
