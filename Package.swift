@@ -21,7 +21,7 @@ let package = Package(
         .target(name: "Relay", dependencies: ["Vault", "Crypto", "CSQLite", "CMicroHTTPD", "CCurl"]),
         .executableTarget(name: "att-report", dependencies: ["Relay", "Vault", "Crypto"]),
         // Load generator and benchmark for the transparency log (crash tests, make bench).
-        .executableTarget(name: "att-logbench", dependencies: ["Relay", "Crypto"]),
+        .executableTarget(name: "att-logbench", dependencies: ["Relay", "Vault", "Crypto"]),
         // libFuzzer targets for every parser that meets outside bytes (scripts/fuzz); the
         // plain build of att-fuzz replays inputs, FuzzTests replays fuzz/corpus and fuzz/regressions.
         .target(name: "FuzzTargets", dependencies: ["Crypto", "Vault", "Relay"]),
