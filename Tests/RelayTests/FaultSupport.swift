@@ -311,15 +311,7 @@ enum Fault {
 
         /// False once the peer has gone.
         @discardableResult
-        func send(_ bytes: [UInt8]) -> Bool {
-            var offset = 0
-            while offset < bytes.count {
-                let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                if n <= 0 { return false }
-                offset += n
-            }
-            return true
-        }
+        func send(_ bytes: [UInt8]) -> Bool { sendAll(fd, bytes) }
 
         /// The status line of the answer, once it is in (nil if the connection ends first).
         func statusLine() -> String? {
@@ -332,4 +324,16 @@ enum Fault {
             return out.isEmpty ? nil : String(decoding: out, as: UTF8.self)
         }
     }
+}
+
+/// Writes all of `bytes` to a socket, without SIGPIPE; false once the peer has gone. The
+/// raw-socket clients of the HTTP server and fault tests share it.
+func sendAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        if n <= 0 { return false }
+        offset += n
+    }
+    return true
 }

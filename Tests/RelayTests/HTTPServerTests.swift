@@ -139,15 +139,7 @@ struct HTTPServerTests {
 
         /// Sends everything it can; false once the peer has gone (no SIGPIPE).
         @discardableResult
-        func send(_ bytes: [UInt8]) -> Bool {
-            var offset = 0
-            while offset < bytes.count {
-                let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                if n <= 0 { return false }
-                offset += n
-            }
-            return true
-        }
+        func send(_ bytes: [UInt8]) -> Bool { sendAll(fd, bytes) }
 
         @discardableResult
         func send(_ text: String) -> Bool { send(Array(text.utf8)) }
