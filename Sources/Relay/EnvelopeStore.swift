@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 import Vault
 
 #if canImport(Glibc)
@@ -59,6 +60,10 @@ public final class EnvelopeStore: @unchecked Sendable {
     private var inFlight: Set<String> = []
     /// The sealed-file hashes of `inFlight`, to the id claiming each.
     private var reservedHashes: [[UInt8]: (id: String, sender: PartyCode)] = [:]
+    /// Logged envelopes by id, as read: a row never changes once it has its log index, so
+    /// reads of popular envelopes skip the database (and its lock). Emptied when full.
+    private let logged = Mutex<[String: StoredEnvelope]>([:])
+    static let loggedCacheLimit = 16_384
 
     static let columns = "id, sender, level, type, year, recipients, supersedes, sealed_sha256, sealed_size, signature, log_index, checkpoint_size, received"
 
@@ -138,7 +143,13 @@ public final class EnvelopeStore: @unchecked Sendable {
     /// The envelope with this id, if its leaf is in the log (an envelope still being
     /// appended is not served yet).
     public func envelope(id: String) throws -> StoredEnvelope? {
-        try lock.withLock { try lookup(id: id) }.flatMap { $0.logIndex == nil ? nil : $0 }
+        if let e = logged.withLock({ $0[id] }) { return e }
+        guard let e = try lock.withLock({ try lookup(id: id) }), e.logIndex != nil else { return nil }
+        logged.withLock { cache in
+            if cache.count >= Self.loggedCacheLimit { cache.removeAll(keepingCapacity: true) }
+            cache[id] = e
+        }
+        return e
     }
 
     /// Logged envelopes at log index `since` or later, in log order, that pass `include`,

@@ -88,6 +88,12 @@ public enum HTTPResponseBody: Sendable {
     case bytes([UInt8])
     /// A range of an open file, sent from the descriptor (sendfile where possible).
     case file(HTTPFileBody)
+    /// A whole regular file whose bytes never change under this path (content-addressed).
+    /// The server may keep the file open, with the built response, and send it again for
+    /// the same path, status and headers (`HTTPServer.Limits.reusableResponses`). A file
+    /// that cannot be opened is answered 503 when the server is out of descriptors or
+    /// memory, 500 otherwise.
+    case immutableFile(path: String)
 }
 
 /// An open file (or a range of one) to send. It owns its descriptor: the server takes it

@@ -122,12 +122,10 @@ extension RelayServer {
         switch route {
         case .envelope(let id):
             let e = try visible(id)
-            let file: HTTPFileBody
-            do { file = try HTTPFileBody(path: logs.envelopes.sealedPath(e.sealedSHA256)) } catch {
-                throw HTTPError.unavailable(retryAfter: nil)
-            }
+            // Content-addressed, so never rewritten: the server may keep it open.
             return HTTPResponse(status: 200, headers: [("Content-Type", "application/octet-stream"),
-                                                       ("Cache-Control", Self.envelopeCache(e))], body: .file(file))
+                                                       ("Cache-Control", Self.envelopeCache(e))],
+                                body: .immutableFile(path: logs.envelopes.sealedPath(e.sealedSHA256)))
         case .envelopeSignature(let id):
             let e = try visible(id)
             return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; charset=utf-8"),

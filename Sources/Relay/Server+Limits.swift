@@ -13,9 +13,18 @@ extension HTTPServer {
         public var idleTimeoutSeconds: Int
         /// A ceiling on every body, whatever a route asks for.
         public var maxBodyBytes: Int
+        /// Responses with an `.immutableFile` body kept built, in memory, to be sent again
+        /// (per polling thread, so a file may be kept once per thread); 0 keeps none.
+        public var reusableResponses: Int
+        /// The memory those kept responses' bodies may take in all. A larger file is sent
+        /// from its descriptor each time.
+        public var reusableResponseBytes: Int
 
         public init(maxConnections: Int = 1024, maxConnectionsPerIP: Int = 64, maxHeaderBytes: Int = 32 * 1024,
-                    idleTimeoutSeconds: Int = 30, maxBodyBytes: Int = 256 * 1024 * 1024) {
+                    idleTimeoutSeconds: Int = 30, maxBodyBytes: Int = 256 * 1024 * 1024, reusableResponses: Int = 1024,
+                    reusableResponseBytes: Int = 64 * 1024 * 1024) {
+            self.reusableResponses = reusableResponses
+            self.reusableResponseBytes = reusableResponseBytes
             self.maxConnections = maxConnections
             self.maxConnectionsPerIP = maxConnectionsPerIP
             self.maxHeaderBytes = maxHeaderBytes
@@ -35,6 +44,8 @@ extension HTTPServer {
             if maxHeaderBytes < 4096 || maxHeaderBytes > 16 * 1024 * 1024 { return "maxHeaderBytes must be 4 KiB…16 MiB" }
             if idleTimeoutSeconds < 1 || idleTimeoutSeconds > 86_400 { return "idleTimeoutSeconds must be 1…86400" }
             if maxBodyBytes < 0 { return "maxBodyBytes must not be negative" }
+            if reusableResponses < 0 || reusableResponses > 65_536 { return "reusableResponses must be 0…65536" }
+            if reusableResponseBytes < 0 { return "reusableResponseBytes must not be negative" }
             return nil
         }
 

@@ -13,7 +13,8 @@ struct Serve: Command {
     static let name = "serve"
     static let summary = "run the relay: the transparency logs over HTTP (until SIGINT/SIGTERM)"
     static let usage = "[--data DIR] [--host ADDR] [--port N] [--name NAME] [--directory DIR] [--threads N] [--tls-cert PEM --tls-key PEM] [--insecure]"
-    static let defaultThreads = 8
+    /// One polling thread per core: uploads wait for their fsyncs on other threads.
+    static let defaultThreads = min(64, max(2, ProcessInfo.processInfo.activeProcessorCount))
     static let defaultData = "relay-data"
     static let exampleDirectory = "keys-example/directory"
     static let options: [Option] = [
@@ -22,7 +23,7 @@ struct Serve: Command {
         Option(["--port"], value: "N", help: "port to listen on, 0 for any free one (default 8080)"),
         Option(["--name"], value: "NAME", help: "the relay's host name, which starts the logs' origins (default \(RelayConfig.defaultName))"),
         Option(["--directory"], value: "DIR", help: "local directory imported into the directory log (default ./\(exampleDirectory) if it exists)"),
-        Option(["--threads"], value: "N", help: "worker threads, 1-64 (default \(defaultThreads)); an upload waits on its thread for the batch's fsyncs"),
+        Option(["--threads"], value: "N", help: "threads polling connections, 1-64 (default: one per core, at least 2)"),
         Option(["--tls-cert"], value: "PEM", help: "serve HTTPS with this certificate chain (PEM file)"),
         Option(["--tls-key"], value: "PEM", help: "the certificate's private key (PEM file)"),
         Option(["--insecure"], help: "allow plain HTTP on a non-loopback address (behind a TLS-terminating proxy)"),
