@@ -45,16 +45,16 @@ public struct StoredEnvelope: Equatable, Sendable {
 ///
 ///     <data>/envelopes/<sha256 hex of the sealed file>.sealed   the sealed file
 ///     <data>/envelopes/<sha256 hex of the sealed file>.minisig  its outer signature
-///     <data>/envelopes/tmp/                                     uploads in progress
+///     <data>/envelopes/tmp/                                     files being staged
 ///     <data>/envelopes.db                                       the index (SQLite, WAL)
 ///
-/// Files are written to a temporary file, fsynced and linked into place (never over an
+/// Files are staged (`StagingDirectory`), fsynced and linked into place (never over an
 /// existing file), and the directory fsynced, before their index row is committed.
 /// Thread-safe: every database use is under one lock.
 public final class EnvelopeStore: @unchecked Sendable {
     // @unchecked: `db`, `inFlight` and `reservedHashes` are only used under `lock`.
     public let directory: String
-    public let temporaryDirectory: String
+    let staging: StagingDirectory
     private let db: SQLiteDatabase
     private let lock = NSLock()
     private var inFlight: Set<String> = []
@@ -69,13 +69,7 @@ public final class EnvelopeStore: @unchecked Sendable {
 
     public init(dataDirectory: URL) throws {
         directory = dataDirectory.appendingPathComponent("envelopes").path
-        temporaryDirectory = directory + "/tmp"
-        try FileManager.default.createDirectory(atPath: temporaryDirectory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
-        // Uploads cut off by a crash leave only temporary files: nothing refers to them.
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: temporaryDirectory)) ?? [] {
-            unlink(temporaryDirectory + "/" + name)
-        }
+        staging = try StagingDirectory(path: directory + "/tmp")
         db = try SQLiteDatabase(path: dataDirectory.appendingPathComponent("envelopes.db").path)
         try db.execute("""
             PRAGMA journal_mode = WAL;
@@ -101,16 +95,6 @@ public final class EnvelopeStore: @unchecked Sendable {
 
     public func sealedPath(_ sha: [UInt8]) -> String { "\(directory)/\(hexString(sha)).sealed" }
     public func signaturePath(_ sha: [UInt8]) -> String { "\(directory)/\(hexString(sha)).minisig" }
-
-    /// A new temporary file for an upload: its path and an open descriptor.
-    func makeTemporaryFile() throws -> (path: String, fd: Int32) {
-        var template = Array("\(temporaryDirectory)/upload-XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw IOError.open(path: temporaryDirectory, reason: String(cString: strerror(errno))) }
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        _ = fchmod(fd, 0o600)
-        return (String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self), fd)
-    }
 
     // MARK: - Reading
 
@@ -221,20 +205,20 @@ public final class EnvelopeStore: @unchecked Sendable {
     }
 
     /// One claimed envelope ready to be stored: its sealed file and its signature file, each
-    /// already written to a temporary file and fsynced by the uploading thread.
-    public struct Pending: Sendable {
-        public let envelope: StoredEnvelope
-        public let sealedTemporaryPath: String
-        public let signatureTemporaryPath: String
+    /// already staged and fsynced by the uploading thread, which discards them after.
+    struct Pending: Sendable {
+        let envelope: StoredEnvelope
+        let sealed: StagedFile
+        let signature: StagedFile
     }
 
     /// Stores a batch of claimed envelopes durably: every file linked into place (never over
     /// an existing file), ONE fsync of the directory, then every index row in ONE
     /// transaction. Their leaves are appended after this, and `recordLogIndexes` then.
-    public func commit(_ batch: [Pending]) throws {
+    func commit(_ batch: [Pending]) throws {
         for p in batch {
-            try place(p.sealedTemporaryPath, at: sealedPath(p.envelope.sealedSHA256))
-            try placeSignature(p.signatureTemporaryPath, bytes: p.envelope.signature, at: signaturePath(p.envelope.sealedSHA256))
+            _ = try p.sealed.link(at: sealedPath(p.envelope.sealedSHA256))
+            try placeSignature(p.signature, bytes: p.envelope.signature, at: signaturePath(p.envelope.sealedSHA256))
         }
         try syncDirectory()
         try lock.withLock {
@@ -324,23 +308,17 @@ public final class EnvelopeStore: @unchecked Sendable {
 
     // MARK: - Files
 
-    /// Links `temporaryPath` (already fsynced) to `path`, never over an existing file. An
-    /// existing `path` has the same name, so the same SHA-256: the same bytes. The caller,
-    /// which owns the temporary file, removes it; the directory is fsynced once per batch.
-    private func place(_ temporaryPath: String, at path: String) throws {
-        if link(temporaryPath, path) != 0 {
-            guard errno == EEXIST else { throw IOError.commit(path: path, reason: String(cString: strerror(errno))) }
-        }
-    }
-
-    /// Links the signature file into place. One already there with other bytes is a leftover
-    /// of an upload that never got its index row (the index is checked first, under the lock):
-    /// it is replaced.
-    private func placeSignature(_ temporaryPath: String, bytes: [UInt8], at path: String) throws {
-        if link(temporaryPath, path) == 0 { return }
-        guard errno == EEXIST else { throw IOError.commit(path: path, reason: String(cString: strerror(errno))) }
+    /// Links the staged signature file into place; an existing file of the same name holds
+    /// the same sealed file's signature, normally the same bytes. One with other bytes is a
+    /// leftover of an upload that never got its index row (the index is checked first,
+    /// under the lock): it is replaced, through a named copy (an unnamed file cannot be
+    /// renamed).
+    private func placeSignature(_ staged: StagedFile, bytes: [UInt8], at path: String) throws {
+        if try staged.link(at: path) { return }
         if (try? readSmallFile(path, limit: 1 << 16)) == bytes { return }
-        guard rename(temporaryPath, path) == 0 else { throw IOError.commit(path: path, reason: String(cString: strerror(errno))) }
+        let named = try staging.write(bytes, named: true)
+        defer { named.discard() }
+        guard rename(named.linkPath, path) == 0 else { throw IOError.commit(path: path, reason: String(cString: strerror(errno))) }
     }
 
     private func syncDirectory() throws {
@@ -348,26 +326,5 @@ public final class EnvelopeStore: @unchecked Sendable {
         guard dfd >= 0 else { throw IOError.commit(path: directory, reason: String(cString: strerror(errno))) }
         defer { close(dfd) }
         guard fsync(dfd) == 0 else { throw IOError.commit(path: directory, reason: String(cString: strerror(errno))) }
-    }
-
-    /// `bytes` in a new temporary file, fsynced; returns its path (the caller removes it).
-    func writeTemporaryFile(_ bytes: [UInt8]) throws -> String {
-        let (path, fd) = try makeTemporaryFile()
-        defer { close(fd) }
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, bytes.count - done) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                unlink(path)
-                throw IOError.write(what: path, reason: String(cString: strerror(errno)))
-            }
-            done += n
-        }
-        guard fsync(fd) == 0 else {
-            unlink(path)
-            throw IOError.commit(path: path, reason: String(cString: strerror(errno)))
-        }
-        return path
     }
 }

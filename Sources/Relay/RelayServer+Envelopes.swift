@@ -35,7 +35,7 @@ extension RelayServer {
             throw HTTPError.unauthenticated(.missing)
         }
         if let failure = upload.failure { throw failure }
-        guard let signature = upload.signature, let declared = upload.declaredManifest, let path = upload.temporaryPath else {
+        guard let signature = upload.signature, let declared = upload.declaredManifest, let sealed = upload.staged else {
             throw HTTPError.unprocessable(.malformedEnvelope)
         }
         guard upload.sealedCount == declared.declaredSealedSize else { throw HTTPError.unprocessable(.sealedSizeMismatch) }
@@ -43,13 +43,16 @@ extension RelayServer {
 
         let verified: Envelope.Verified
         do {
-            verified = try Envelope.verify(sealed: try FileSource(path: path), signature: signature, directory: directory)
+            verified = try Envelope.verify(sealedBLAKE2b512: upload.sealedBLAKE2b512, sealedSize: upload.sealedCount,
+                                           signature: signature, directory: directory)
         } catch let e as EnvelopeError {
             throw Self.unprocessable(e)
         }
         let m = verified.manifest
         guard m.from == caller.party else { throw HTTPError.forbidden(.notTheSender) }
-        if m.level == .public { try checkPublicEnvelopeOpens(path: path, signature: signature, directory: directory) }
+        if m.level == .public {
+            try checkPublicEnvelopeOpens(path: sealed.linkPath, signature: signature, directory: directory)
+        }
 
         let envelope = StoredEnvelope(
             id: m.id, sender: m.from, level: m.level, type: m.type, year: m.year, recipients: m.to,
@@ -61,11 +64,11 @@ extension RelayServer {
         case .claimed:
             let receipt: LogAppender.Receipt
             do {
-                let signaturePath = try Self.storing { try logs.envelopes.writeTemporaryFile(upload.signatureBytes) }
-                defer { unlink(signaturePath) }
+                let signatureFile = try Self.storing { try logs.envelopes.staging.write(upload.signatureBytes) }
+                defer { signatureFile.discard() }
                 receipt = try Self.storing {
-                    try logs.submissionCommitter.submit(EnvelopeStore.Pending(envelope: envelope, sealedTemporaryPath: path,
-                                                                              signatureTemporaryPath: signaturePath))
+                    try logs.submissionCommitter.submit(EnvelopeStore.Pending(envelope: envelope, sealed: sealed,
+                                                                              signature: signatureFile))
                 }
             } catch {
                 logs.envelopes.release(ids: [envelope.id])
@@ -173,10 +176,11 @@ extension RelayServer {
 
 /// One envelope upload as it streams in (§7.3): the outer signature file (four lines, at
 /// most 16,384 bytes) is collected and parsed, then the sealed file goes to a temporary
-/// file. The whole body and the sealed file are SHA-256 hashed on the way. A body that is
-/// not of that shape is recorded (`failure`) and the rest discarded, so that the request's
-/// signature is still checked first. Whatever happens, the temporary file is removed
-/// unless the store took it.
+/// file. On the way, the whole body and the sealed file are SHA-256 hashed, and the sealed
+/// file BLAKE2b-512 hashed too (what the outer signature signs), so it is never read back.
+/// A body that is not of that shape is recorded (`failure`) and the rest discarded, so
+/// that the request's signature is still checked first. Whatever happens, the temporary
+/// file is removed unless the store took it.
 final class EnvelopeUploadSink: HTTPBodySink {
     static let maxSignatureBytes = 16_384
 
@@ -186,16 +190,20 @@ final class EnvelopeUploadSink: HTTPBodySink {
     let started: Int64
     private let bodyHash = SHA256Hasher()
     private let sealedHash = SHA256Hasher()
+    /// The prehash the outer signature signs, so the sealed file need not be read back.
+    private let sealedPrehash = BLAKE2b(outputLength: 64)
     private(set) var signatureBytes: [UInt8] = []
     private var lineFeeds = 0
     private(set) var signature: MinisignSignature?
     private(set) var declaredManifest: Envelope.UnverifiedManifest?
-    private(set) var temporaryPath: String?
-    private var fd: Int32 = -1
+    /// The sealed file, staged; discarded when the upload ends (linked into place by then
+    /// if it was stored).
+    private(set) var staged: StagedFile?
     private(set) var sealedCount: UInt64 = 0
     private(set) var failure: HTTPError?
     private(set) var bodySHA256: [UInt8] = []
     private(set) var sealedSHA256: [UInt8] = []
+    private(set) var sealedBLAKE2b512: [UInt8] = []
 
     init(server: RelayServer, head: HTTPRequestHead) {
         self.server = server
@@ -228,9 +236,7 @@ final class EnvelopeUploadSink: HTTPBodySink {
                 failure = .unprocessable(.malformedEnvelope)
                 return
             }
-            let (path, fd) = try RelayServer.storing { try server.logs.envelopes.makeTemporaryFile() }
-            temporaryPath = path
-            self.fd = fd
+            staged = try RelayServer.storing { try server.logs.envelopes.staging.create() }
         }
         guard let declared = declaredManifest?.declaredSealedSize, UInt64(rest.count) <= declared - sealedCount else {
             failure = .unprocessable(.sealedSizeMismatch)
@@ -238,39 +244,25 @@ final class EnvelopeUploadSink: HTTPBodySink {
             return
         }
         sealedHash.update(rest)
-        var done = 0
-        while done < rest.count {
-            let n = Glibc.write(fd, rest.baseAddress! + done, rest.count - done)
-            if n < 0 {
-                if errno == EINTR { continue }
-                if errno == ENOSPC || errno == EDQUOT { throw HTTPError.unavailable(retryAfter: nil) }
-                throw IOError.write(what: "an envelope upload", reason: String(cString: strerror(errno)))
-            }
-            done += n
-        }
+        sealedPrehash.update(rest)
+        try RelayServer.storing { try staged?.write(rest) }
         sealedCount += UInt64(rest.count)
     }
 
     func finish() throws -> HTTPResponse {
         bodySHA256 = bodyHash.finalize()
         sealedSHA256 = sealedHash.finalize()
+        sealedBLAKE2b512 = sealedPrehash.finalize()
         defer { removeTemporaryFile() }
-        if fd >= 0 {
-            guard fsync(fd) == 0 else {
-                if errno == ENOSPC || errno == EDQUOT { throw HTTPError.unavailable(retryAfter: nil) }
-                throw IOError.commit(path: temporaryPath ?? "", reason: String(cString: strerror(errno)))
-            }
-            close(fd)
-            fd = -1
-        }
+        try RelayServer.storing { try staged?.sync() }
         return try server.finishEnvelopeUpload(self)
     }
 
     func abort() { removeTemporaryFile() }
 
     private func removeTemporaryFile() {
-        if fd >= 0 { close(fd); fd = -1 }
-        if let p = temporaryPath { unlink(p); temporaryPath = nil }
+        staged?.discard()
+        staged = nil
     }
 
     deinit { removeTemporaryFile() }

@@ -32,5 +32,5 @@ public final class SubmissionCommitter: Sendable {
     }
 
     /// Stores a claimed envelope and appends its leaf; blocks until both are durable.
-    public func submit(_ pending: EnvelopeStore.Pending) throws -> LogAppender.Receipt { try group.submit(pending) }
+    func submit(_ pending: EnvelopeStore.Pending) throws -> LogAppender.Receipt { try group.submit(pending) }
 }

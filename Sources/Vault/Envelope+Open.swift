@@ -23,6 +23,16 @@ extension Envelope {
         return Verified(manifest: manifest, signer: signer, sealedSize: input.count)
     }
 
+    /// The same checks, for a caller that hashed the sealed file as it arrived:
+    /// `sealedBLAKE2b512` is its BLAKE2b-512 (what a prehashed minisign signature signs)
+    /// and `sealedSize` its length in bytes.
+    public static func verify(sealedBLAKE2b512: [UInt8], sealedSize: UInt64, signature: MinisignSignature,
+                              directory: KeyDirectory) throws -> Verified {
+        let candidates = try signerCandidates(signature, directory: directory)
+        let (signer, manifest) = try checkOuter(signature, digest: sealedBLAKE2b512, sealedSize: sealedSize, candidates: candidates)
+        return Verified(manifest: manifest, signer: signer, sealedSize: sealedSize)
+    }
+
     /// Opens an envelope (§6.4): every check, in order, each failing with its own
     /// `EnvelopeError`. The report is written to the `output` the closure makes and
     /// committed only when every check has passed; on any failure it is aborted, so no

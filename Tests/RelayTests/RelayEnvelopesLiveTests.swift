@@ -212,19 +212,21 @@ struct RelayEnvelopesLiveTests {
                        "-H", "Content-Length: \(other.body.count)",
                        "--data-binary", "@\(halfFile.path)", relay.url + "/v1/envelopes"]
         let cut = Task { [curl, cutArgs] in _ = try await ProcessRunner.run(curl, cutArgs, timeout: 30) }
+        // The upload's staged file: named in tmp/, or unnamed (O_TMPFILE) and only open.
+        func staged() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: tmp) + relay.openFiles(under: tmp) }
         var sawTemporary = false
         for _ in 0..<100 where !sawTemporary {
-            sawTemporary = !(try FileManager.default.contentsOfDirectory(atPath: tmp).isEmpty)
+            sawTemporary = !(try staged().isEmpty)
             if !sawTemporary { try await Task.sleep(for: .milliseconds(10)) }
         }
         #expect(sawTemporary)
         _ = try await cut.value
         var leftovers = ["?"]
         for _ in 0..<200 where !leftovers.isEmpty {
-            leftovers = try FileManager.default.contentsOfDirectory(atPath: tmp)
+            leftovers = try staged()
             if !leftovers.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
         }
-        #expect(leftovers.isEmpty)
+        #expect(leftovers.isEmpty, "\(leftovers)")
         #expect(try await Self.get(relay, world, "/v1/envelopes/\(other.id)", as: "FRA").status == 404)
 
         // Who may read what (§7.4), before and after a restart.

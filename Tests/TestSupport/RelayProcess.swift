@@ -60,6 +60,17 @@ public final class RelayProcess {
 
     public var stderrText: String { (try? String(contentsOf: errors, encoding: .utf8)) ?? "" }
 
+    /// The files the relay holds open under `directory` (from /proc/<pid>/fd), named or not:
+    /// an unnamed (O_TMPFILE) file shows as `<directory>/#<inode> (deleted)`.
+    public func openFiles(under directory: String) -> [String] {
+        let fds = "/proc/\(process.processIdentifier)/fd"
+        let prefix = URL(fileURLWithPath: directory).resolvingSymlinksInPath().path + "/"
+        return ((try? FileManager.default.contentsOfDirectory(atPath: fds)) ?? []).compactMap {
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(fds)/\($0)") else { return nil }
+            return target.hasPrefix(prefix) ? target : nil
+        }
+    }
+
     /// Sends SIGTERM and waits for the exit; returns the seconds it took and the status.
     public func stop(timeout: Double = 10) async throws -> (seconds: Double, status: Int32) {
         let start = Date()
