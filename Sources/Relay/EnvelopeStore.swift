@@ -44,19 +44,23 @@ public struct StoredEnvelope: Equatable, Sendable {
 /// The relay's envelopes (docs/FORMATS.md §3.12): content-addressed files and an index.
 ///
 ///     <data>/envelopes/<sha256 hex of the sealed file>.sealed   the sealed file
-///     <data>/envelopes/<sha256 hex of the sealed file>.minisig  its outer signature
 ///     <data>/envelopes/tmp/                                     files being staged
 ///     <data>/envelopes.db                                       the index (SQLite, WAL)
 ///
 /// Files are staged (`StagingDirectory`), fsynced and linked into place (never over an
 /// existing file), and the directory fsynced, before their index row is committed.
-/// Thread-safe: every database use is under one lock.
+/// Thread-safe. Reads and reservations go through one connection under `lock`; batches are
+/// written through another under `writeLock`, so a batch's fsync does not hold up the
+/// checks of the uploads that will make the next one (WAL lets the reader go on).
 public final class EnvelopeStore: @unchecked Sendable {
-    // @unchecked: `db`, `inFlight` and `reservedHashes` are only used under `lock`.
+    // @unchecked: `reader`, `inFlight` and `reservedHashes` are only used under `lock`;
+    // `db` only under `writeLock`.
     public let directory: String
     let staging: StagingDirectory
     private let db: SQLiteDatabase
+    private let reader: SQLiteDatabase
     private let lock = NSLock()
+    private let writeLock = NSLock()
     private var inFlight: Set<String> = []
     /// The sealed-file hashes of `inFlight`, to the id claiming each.
     private var reservedHashes: [[UInt8]: (id: String, sender: PartyCode)] = [:]
@@ -91,10 +95,11 @@ public final class EnvelopeStore: @unchecked Sendable {
             );
             CREATE INDEX IF NOT EXISTS envelopes_by_log_index ON envelopes(log_index);
             """)
+        reader = try SQLiteDatabase(path: dataDirectory.appendingPathComponent("envelopes.db").path)
+        try reader.execute("PRAGMA query_only = 1")
     }
 
     public func sealedPath(_ sha: [UInt8]) -> String { "\(directory)/\(hexString(sha)).sealed" }
-    public func signaturePath(_ sha: [UInt8]) -> String { "\(directory)/\(hexString(sha)).minisig" }
 
     // MARK: - Reading
 
@@ -110,7 +115,7 @@ public final class EnvelopeStore: @unchecked Sendable {
     }
 
     private func one(_ sql: String, bind: (SQLiteDatabase.Statement) throws -> Void) throws -> StoredEnvelope? {
-        let s = try db.prepare(sql)
+        let s = try reader.prepare(sql)
         defer { s.reset() }
         try bind(s)
         return try s.step() ? row(s) : nil
@@ -142,7 +147,7 @@ public final class EnvelopeStore: @unchecked Sendable {
         try lock.withLock {
             var out: [StoredEnvelope] = []
             var from = Int64(clamping: since)
-            let s = try db.prepare("SELECT \(Self.columns) FROM envelopes WHERE log_index >= ? ORDER BY log_index LIMIT 1000")
+            let s = try reader.prepare("SELECT \(Self.columns) FROM envelopes WHERE log_index >= ? ORDER BY log_index LIMIT 1000")
             while out.count < limit {
                 try s.bind(1, from)
                 var batch: [StoredEnvelope] = []
@@ -204,12 +209,12 @@ public final class EnvelopeStore: @unchecked Sendable {
         }
     }
 
-    /// One claimed envelope ready to be stored: its sealed file and its signature file, each
-    /// already staged and fsynced by the uploading thread, which discards them after.
+    /// One claimed envelope ready to be stored: its sealed file, already staged and fsynced
+    /// by the uploading thread, which discards it after. (The outer signature file goes in
+    /// the index row.)
     struct Pending: Sendable {
         let envelope: StoredEnvelope
         let sealed: StagedFile
-        let signature: StagedFile
     }
 
     /// Stores a batch of claimed envelopes durably: every file linked into place (never over
@@ -217,11 +222,11 @@ public final class EnvelopeStore: @unchecked Sendable {
     /// transaction. Their leaves are appended after this, and `recordLogIndexes` then.
     func commit(_ batch: [Pending]) throws {
         for p in batch {
+            // An existing file of that name has the same SHA-256: the same bytes.
             _ = try p.sealed.link(at: sealedPath(p.envelope.sealedSHA256))
-            try placeSignature(p.signature, bytes: p.envelope.signature, at: signaturePath(p.envelope.sealedSHA256))
         }
         try syncDirectory()
-        try lock.withLock {
+        try writeLock.withLock {
             try db.transaction {
                 let s = try db.prepare("INSERT OR IGNORE INTO envelopes (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)")
                 for p in batch {
@@ -247,8 +252,10 @@ public final class EnvelopeStore: @unchecked Sendable {
     /// first checkpoint covering each. Not fsynced on its own: a crash that loses it is
     /// repaired from the log by `recover` (the next durable commit syncs it anyway).
     public func recordLogIndexes(_ items: [(id: String, index: UInt64, checkpointSize: UInt64)]) throws {
-        try lock.withLock {
-            defer { for i in items { unreserve(i.id) } }
+        // Unreserved only once the indexes are visible, so a claim in between still sees
+        // the reservation.
+        defer { lock.withLock { for i in items { unreserve(i.id) } } }
+        try writeLock.withLock {
             try db.execute("PRAGMA synchronous = NORMAL")
             defer { try? db.execute("PRAGMA synchronous = FULL") }
             try db.transaction {
@@ -277,7 +284,7 @@ public final class EnvelopeStore: @unchecked Sendable {
     /// last recorded index are matched with the envelopes still without one. O(entries
     /// not yet recorded).
     public func recover(log: LogStore) throws {
-        try lock.withLock {
+        try writeLock.withLock {
             var pending: [[UInt8]: String] = [:]
             let s = try db.prepare("SELECT \(Self.columns) FROM envelopes WHERE log_index IS NULL")
             do {
@@ -307,19 +314,6 @@ public final class EnvelopeStore: @unchecked Sendable {
     }
 
     // MARK: - Files
-
-    /// Links the staged signature file into place; an existing file of the same name holds
-    /// the same sealed file's signature, normally the same bytes. One with other bytes is a
-    /// leftover of an upload that never got its index row (the index is checked first,
-    /// under the lock): it is replaced, through a named copy (an unnamed file cannot be
-    /// renamed).
-    private func placeSignature(_ staged: StagedFile, bytes: [UInt8], at path: String) throws {
-        if try staged.link(at: path) { return }
-        if (try? readSmallFile(path, limit: 1 << 16)) == bytes { return }
-        let named = try staging.write(bytes, named: true)
-        defer { named.discard() }
-        guard rename(named.linkPath, path) == 0 else { throw IOError.commit(path: path, reason: String(cString: strerror(errno))) }
-    }
 
     private func syncDirectory() throws {
         let dfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)

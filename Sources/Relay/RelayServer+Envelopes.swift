@@ -64,11 +64,8 @@ extension RelayServer {
         case .claimed:
             let receipt: LogAppender.Receipt
             do {
-                let signatureFile = try Self.storing { try logs.envelopes.staging.write(upload.signatureBytes) }
-                defer { signatureFile.discard() }
                 receipt = try Self.storing {
-                    try logs.submissionCommitter.submit(EnvelopeStore.Pending(envelope: envelope, sealed: sealed,
-                                                                              signature: signatureFile))
+                    try logs.submissionCommitter.submit(EnvelopeStore.Pending(envelope: envelope, sealed: sealed))
                 }
             } catch {
                 logs.envelopes.release(ids: [envelope.id])

@@ -41,19 +41,6 @@ struct StagingDirectory: Sendable {
         return StagedFile(descriptor: fd, linkPath: name, temporaryName: name)
     }
 
-    /// A new file holding `bytes`, fsynced.
-    func write(_ bytes: [UInt8], named: Bool = false) throws -> StagedFile {
-        let file = try create(named: named)
-        do {
-            try bytes.withUnsafeBytes { try file.write($0) }
-            try file.sync()
-        } catch {
-            file.discard()
-            throw error
-        }
-        return file
-    }
-
     /// Whether an `O_TMPFILE` file can be made here and linked by its /proc/self/fd path.
     private static func linksUnnamedFiles(in path: String) -> Bool {
         let fd = open(path, __O_TMPFILE | O_RDWR | O_CLOEXEC, 0o600)

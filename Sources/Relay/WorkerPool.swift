@@ -38,11 +38,7 @@ final class WorkerPool: @unchecked Sendable {
         if spawn { threads += 1 }
         if idle > 0 { condition.signal() }
         condition.unlock()
-        if spawn {
-            let thread = Thread { [self] in run() }
-            thread.name = name
-            thread.start()
-        }
+        if spawn { Thread { [self] in run() }.start() }
     }
 
     /// Threads exit once the queued jobs are done. Later jobs run on their caller's thread.
@@ -61,6 +57,7 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     private func run() {
+        Thread.current.name = name
         condition.lock()
         while true {
             if head < jobs.count {

@@ -156,13 +156,19 @@ struct ServerCoresTests {
         let staging = try StagingDirectory(path: dir.appendingPathComponent("tmp").path)
         #expect(try FileManager.default.contentsOfDirectory(atPath: staging.path).isEmpty)
 
+        func staged(_ text: String, named: Bool) throws -> StagedFile {
+            let file = try staging.create(named: named)
+            try Array(text.utf8).withUnsafeBytes { try file.write($0) }
+            try file.sync()
+            return file
+        }
         for named in [false, true] {
             let target = dir.appendingPathComponent("file-\(named)").path
-            let file = try staging.write(Array("content \(named)".utf8), named: named)
+            let file = try staged("content \(named)", named: named)
             #expect((file.temporaryName != nil) == (named || !staging.unnamed))
             #expect(try file.link(at: target))
             // Never over an existing file: the second link says so and changes nothing.
-            let other = try staging.write(Array("other".utf8), named: named)
+            let other = try staged("other", named: named)
             #expect(try other.link(at: target) == false)
             other.discard()
             file.discard()
