@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import Synchronization
 import Vault
 
 #if canImport(Glibc)
@@ -66,7 +65,7 @@ public final class EnvelopeStore: @unchecked Sendable {
     private var reservedHashes: [[UInt8]: (id: String, sender: PartyCode)] = [:]
     /// Logged envelopes by id, as read: a row never changes once it has its log index, so
     /// reads of popular envelopes skip the database (and its lock). Emptied when full.
-    private let logged = Mutex<[String: StoredEnvelope]>([:])
+    private let logged = Locked<[String: StoredEnvelope]>([:])
     static let loggedCacheLimit = 16_384
 
     static let columns = "id, sender, level, type, year, recipients, supersedes, sealed_sha256, sealed_size, signature, log_index, checkpoint_size, received"

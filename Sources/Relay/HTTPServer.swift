@@ -81,7 +81,7 @@ public final class HTTPServer: Sendable {
     /// The port the server listens on (the chosen one when configured with port 0).
     public let port: UInt16
     private let core: ServerCore
-    private let running: Mutex<RunningDaemon?>
+    private let running: Locked<RunningDaemon?>
 
     /// Starts listening at once.
     public init(configuration: Configuration, handler: any HTTPHandler) throws(HTTPServerError) {
@@ -166,7 +166,7 @@ public final class HTTPServer: Sendable {
         self.configuration = configuration
         self.core = core
         self.port = configuration.port != 0 ? configuration.port : att_mhd_bound_port(daemon)
-        running = Mutex(RunningDaemon(daemon: daemon, secrets: secrets))
+        running = Locked(RunningDaemon(daemon: daemon, secrets: secrets))
     }
 
     /// Stops listening, closes every connection (aborting bodies in flight) and waits for the
@@ -224,17 +224,17 @@ private final class ServerCore: Sendable {
     let finishers: WorkerPool
     /// Connections suspended while their upload is finished, and whether `stop()` began
     /// (after which uploads are finished on the polling thread instead).
-    private let suspensions = Mutex<(count: Int, stopping: Bool)>((0, false))
+    private let suspensions = Locked<(count: Int, stopping: Bool)>((0, false))
     /// Built responses for `.immutableFile` bodies, by polling thread, status, path and
     /// headers. Each thread has its own: libmicrohttpd locks a response each time a
     /// connection takes or drops it, and threads sharing one wait on that lock.
-    private let reusable: Mutex<ResponseCache<ResponseHandle>>
+    private let reusable: Locked<ResponseCache<ResponseHandle>>
 
     init(handler: any HTTPHandler, limits: HTTPServer.Limits, finishers: WorkerPool) {
         self.handler = handler
         self.limits = limits
         self.finishers = finishers
-        reusable = Mutex(ResponseCache(maxEntries: limits.reusableResponses, maxBytes: limits.reusableResponseBytes) {
+        reusable = Locked(ResponseCache(maxEntries: limits.reusableResponses, maxBytes: limits.reusableResponseBytes) {
             MHD_destroy_response($0.pointer)
         })
     }
@@ -509,7 +509,7 @@ private final class RequestContext {
 
     let target: String
     var state: State = .new
-    let finished = Mutex<HTTPResponse?>(nil)
+    let finished = Locked<HTTPResponse?>(nil)
 
     init(target: String) { self.target = target }
 

@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 
 /// Value types for the relay's HTTP layer. Nothing here touches libmicrohttpd; the server
 /// (HTTPServer.swift) turns these into and out of the C library's calls.
@@ -99,13 +98,13 @@ public enum HTTPResponseBody: Sendable {
 /// An open file (or a range of one) to send. It owns its descriptor: the server takes it
 /// over when the response is sent, and a body that is never sent closes it in `deinit`.
 public final class HTTPFileBody: Sendable {
-    private let descriptor: Mutex<Int32?>
+    private let descriptor: Locked<Int32?>
     public let offset: UInt64
     public let length: UInt64
 
     /// Takes ownership of `descriptor`.
     public init(descriptor: Int32, offset: UInt64, length: UInt64) {
-        self.descriptor = Mutex(descriptor)
+        self.descriptor = Locked(descriptor)
         self.offset = offset
         self.length = length
     }
