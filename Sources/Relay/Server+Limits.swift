@@ -1,7 +1,9 @@
 /// The server's limits and the pure checks made on a request head before its body is read.
 extension HTTPServer {
     public struct Limits: Sendable, Equatable {
-        /// Connections open at once, over all worker threads (extra ones are closed at accept).
+        /// Connections open at once, over all worker threads. libmicrohttpd gives each polling
+        /// thread an equal share; a thread at its share accepts no more until one of its
+        /// connections closes (kept-alive ones count until their idle timeout).
         public var maxConnections: Int
         /// Connections open at once from one IP address (extra ones are closed at accept).
         public var maxConnectionsPerIP: Int

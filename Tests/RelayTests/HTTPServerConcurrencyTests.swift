@@ -218,3 +218,39 @@ struct HTTPServerConcurrencyTests {
         #expect(Self.readResponse(d).body == bytes)
     }
 }
+
+extension HTTPServerConcurrencyTests {
+    @Test("a polling thread at its connection limit serves the keep-alive connections it holds; one more waits for a free slot")
+    func atConnectionLimit() throws {
+        var limits = HTTPServer.Limits()
+        limits.maxConnections = 4
+        limits.maxConnectionsPerIP = 4
+        let (server, _, _) = try Self.start(threads: 1, limits: limits)
+        defer { server.stop() }
+        // Four connections, each sending at once, fill the limit.
+        var connections = (0..<4).compactMap { _ -> Raw? in
+            let c = Raw(port: server.port, timeout: 5)
+            c?.send(Self.get("/hello"))
+            return c
+        }
+        #expect(connections.count == 4)
+        // A fifth is not taken while the limit is reached.
+        let fifth = try #require(Raw(port: server.port, timeout: 1))
+        fifth.send(Self.get("/hello"))
+        for c in connections { #expect(Self.readResponse(c).head.hasPrefix("HTTP/1.1 200")) }
+        #expect(fifth.readHead().isEmpty, "not answered while four are open")
+        // The four are served again and again on their kept-alive connections.
+        for round in 0..<3 {
+            for c in connections { c.send(Self.get("/hello")) }
+            for c in connections {
+                let r = Self.readResponse(c)
+                #expect(r.head.hasPrefix("HTTP/1.1 200"), "round \(round): \(r.head)")
+            }
+        }
+        // One closes: the fifth is taken and answered.
+        connections.removeFirst()
+        var answered = ""
+        for _ in 0..<10 where answered.isEmpty { answered = fifth.readHead() }
+        #expect(answered.hasPrefix("HTTP/1.1 200"), "\(answered)")
+    }
+}
