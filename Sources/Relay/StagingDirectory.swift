@@ -25,7 +25,8 @@ struct StagingDirectory: Sendable {
         unnamed = Self.linksUnnamedFiles(in: path)
     }
 
-    /// A new empty file, open for writing.
+    /// A new empty file, open for writing. `named` asks for a named temporary file even
+    /// where unnamed ones work (the fallback path, so that tests reach it).
     func create(named: Bool = false) throws -> StagedFile {
         if unnamed && !named {
             let fd = open(path, __O_TMPFILE | O_RDWR | O_CLOEXEC, 0o600)
