@@ -88,9 +88,10 @@ public enum HTTPResponseBody: Sendable {
     /// A range of an open file, sent from the descriptor (sendfile where possible).
     case file(HTTPFileBody)
     /// A whole regular file whose bytes never change under this path (content-addressed).
-    /// The server may keep the file open, with the built response, and send it again for
-    /// the same path, status and headers (`HTTPServer.Limits.reusableResponses`). A file
-    /// that cannot be opened is answered 503 when the server is out of descriptors or
+    /// The server may keep a copy in memory, as a built response, and send it again for the
+    /// same path, status and headers while the file's device, inode, size and times are
+    /// unchanged (`HTTPServer.Limits.reusableResponses` and `reusableResponseBytes`). A
+    /// file that cannot be opened is answered 503 when the server is out of descriptors or
     /// memory, 500 otherwise.
     case immutableFile(path: String)
 }
