@@ -1,4 +1,5 @@
 import CMicroHTTPD
+import Crypto
 import Synchronization
 
 #if canImport(Glibc)
@@ -423,9 +424,10 @@ private final class ServerCore: Sendable {
         }
         // In memory, libmicrohttpd sends the head and the body with one sendmsg.
         var bytes = [UInt8](repeating: 0, count: size)
-        let read = bytes.withUnsafeMutableBytes { readFully(fd, $0) }
-        close(fd)
-        guard read == size else { return queue(connection, .empty(500)) }
+        let file = FileSource(fd: fd, name: path, owned: true)
+        guard (try? bytes.withUnsafeMutableBytes { try file.readFull(into: $0) }) == size else {
+            return queue(connection, .empty(500))
+        }
         guard let built = Self.build(HTTPResponse(status: response.status, headers: response.headers, body: .bytes(bytes))) else {
             return queue(connection, .empty(500))
         }
@@ -436,18 +438,6 @@ private final class ServerCore: Sendable {
             }
             return result
         }
-    }
-
-    /// Reads until `buffer` is full or the file ends; the count read, or -1.
-    private func readFully(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> Int {
-        var done = 0
-        while done < buffer.count {
-            let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(done))
-            if n < 0, errno == EINTR { continue }
-            guard n > 0 else { return n < 0 ? -1 : done }
-            done += n
-        }
-        return done
     }
 
     private func queueOpenFailure(_ connection: OpaquePointer, errno e: Int32) -> MHD_Result {

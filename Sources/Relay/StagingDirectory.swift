@@ -71,15 +71,7 @@ struct StagedFile: Sendable {
 
     /// Appends all of `bytes` (an `IOError` carries strerror's text, ENOSPC included).
     func write(_ bytes: UnsafeRawBufferPointer) throws {
-        var done = 0
-        while done < bytes.count {
-            let n = Glibc.write(descriptor, bytes.baseAddress! + done, bytes.count - done)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw IOError.write(what: temporaryName ?? "a staged file", reason: String(cString: strerror(errno)))
-            }
-            done += n
-        }
+        try FileSink(fd: descriptor, name: temporaryName ?? "a staged file").write(bytes)
     }
 
     func sync() throws {
